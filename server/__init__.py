@@ -1,0 +1,1 @@
+"""The composition root: settings, service management, CLI, GraphQL API and workers."""

@@ -1,0 +1,40 @@
+"""Typed settings from the environment (prefix-free names users know from Neo4j and Redis)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    neo4j_uri: str = Field("bolt://127.0.0.1:7687", description="bolt:// or neo4j:// (cluster)")
+    neo4j_user: str = "neo4j"
+    neo4j_password: str = "segments-dev-password"
+    neo4j_database: str = "neo4j"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+
+    # Local services started by `segments services up` (ignored when pointing at remote ones).
+    data_dir: Path = REPO_ROOT / ".data"
+    cache_dir: Path = REPO_ROOT / ".cache"
+    neo4j_version: str = "5.26.30"
+    neo4j_heap: str = "4g"
+    neo4j_pagecache_mb: int = 4096
+    neo4j_tx_memory_mb: int = 4096
+    redis_persistence: bool = True
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    production: bool = False
+    schema_file: Path | None = None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
