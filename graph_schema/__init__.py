@@ -4,6 +4,9 @@ Depends on nothing else of ours. Modules that talk to Neo4j (import) import the 
 that `grammar` can depend on this package without the driver installed.
 """
 
+from graph_schema.cypher_names import quote_identifier
+from graph_schema.errors import SchemaError, SchemaErrorCode, SchemaIssue
+from graph_schema.loader import default_schema, load_schema, parse_schema
 from graph_schema.model import (
     IDENTIFIER,
     RESERVED_PREFIX,
@@ -29,5 +32,12 @@ __all__ = [
     "GraphSchema",
     "Path",
     "Relationship",
+    "SchemaError",
+    "SchemaErrorCode",
+    "SchemaIssue",
     "Step",
+    "default_schema",
+    "load_schema",
+    "parse_schema",
+    "quote_identifier",
 ]
