@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -14,7 +13,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
-    neo4j_uri: str = Field("bolt://127.0.0.1:7687", description="bolt:// or neo4j:// (cluster)")
+    neo4j_uri: str = "bolt://127.0.0.1:7687"  # neo4j:// routing URIs work unchanged (cluster)
     neo4j_user: str = "neo4j"
     neo4j_password: str = "segments-dev-password"
     neo4j_database: str = "neo4j"

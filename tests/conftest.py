@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import neo4j
 import pytest
 
 from server.settings import Settings, get_settings
@@ -15,9 +16,7 @@ def settings() -> Settings:
 
 
 @pytest.fixture(scope="session")
-def neo4j_driver(settings: Settings) -> Iterator["neo4j.Driver"]:  # type: ignore[name-defined]  # noqa: F821
-    import neo4j
-
+def neo4j_driver(settings: Settings) -> Iterator[neo4j.Driver]:
     driver = neo4j.GraphDatabase.driver(
         settings.neo4j_uri, auth=(settings.neo4j_user, settings.neo4j_password)
     )
@@ -29,10 +28,12 @@ def neo4j_driver(settings: Settings) -> Iterator["neo4j.Driver"]:  # type: ignor
     driver.close()
 
 
-def wipe_graph(driver: "neo4j.Driver") -> None:  # type: ignore[name-defined]  # noqa: F821
+def wipe_graph(driver: neo4j.Driver) -> None:
     """Empty the database, constraints and indexes included (Community has one user database)."""
     with driver.session() as session:  # CALL IN TRANSACTIONS needs an auto-commit transaction
-        session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
+        session.run(
+            "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+        ).consume()
     for rec in driver.execute_query("SHOW CONSTRAINTS YIELD name").records:
         driver.execute_query(f"DROP CONSTRAINT `{rec['name']}` IF EXISTS")
     for rec in driver.execute_query(
@@ -42,7 +43,7 @@ def wipe_graph(driver: "neo4j.Driver") -> None:  # type: ignore[name-defined]  #
 
 
 @pytest.fixture
-def empty_graph(neo4j_driver: "neo4j.Driver") -> "neo4j.Driver":  # type: ignore[name-defined]  # noqa: F821
+def empty_graph(neo4j_driver: neo4j.Driver) -> neo4j.Driver:
     """A driver on an empty database; use for tests that import their own data."""
     wipe_graph(neo4j_driver)
     return neo4j_driver
