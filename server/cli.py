@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from graph_schema import GraphSchema, SchemaError, default_schema, load_schema, quote_identifier
+from graph_schema.import_report import DataImportError
 from server.services import ServiceError
 from server.services import neo4j as neo4j_service
 from server.services import redis as redis_service
-from server.settings import get_settings
+from server.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    import neo4j
 
 app = typer.Typer(help="Customer segmentation engine on Neo4j.", no_args_is_help=True)
 services_app = typer.Typer(help="Local Neo4j and Redis (no Docker needed).", no_args_is_help=True)
@@ -63,6 +70,141 @@ def services_status() -> None:
 SchemaOption = Annotated[
     Path | None, typer.Option("--schema", help="Graph schema YAML (default: the built-in schema)")
 ]
+
+
+def _schema(path: Path | None) -> GraphSchema:
+    try:
+        return load_schema(path) if path else default_schema()
+    except SchemaError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _driver(settings: Settings) -> neo4j.Driver:
+    import neo4j
+
+    driver = neo4j.GraphDatabase.driver(
+        settings.neo4j_uri, auth=(settings.neo4j_user, settings.neo4j_password)
+    )
+    try:
+        driver.verify_connectivity()
+    except Exception as exc:
+        msg = f"Neo4j is not reachable at {settings.neo4j_uri}: {exc} (./dev services up)"
+        raise _fail(msg) from None
+    return driver
+
+
+def _run_import(settings: Settings, schema: GraphSchema, directory: Path, *, strict: bool) -> None:
+    from graph_schema.importer import import_directory
+    from server.import_progress import ImportProgressBar
+
+    with _driver(settings) as driver, ImportProgressBar(console) as bar:
+        try:
+            report = import_directory(driver, schema, directory, strict=strict, progress=bar.update)
+        except DataImportError as exc:
+            msg = f"strict import stopped at {exc.bad_row}; nothing of that batch written"
+            raise _fail(msg) from None
+    for bad in report.bad_rows:
+        console.print(f"[yellow]skipped[/] {bad}")
+    more = report.bad_row_count - len(report.bad_rows)
+    if more > 0:
+        console.print(f"[yellow]... and {more} more bad rows[/]")
+    for missing in report.missing_files:
+        console.print(f"[yellow]missing file[/] {missing}")
+    console.print(
+        f"imported {report.rows:,} rows in {report.seconds:.1f}s "
+        f"([bold]{report.rows_per_second:,.0f} rows/s[/]), {report.bad_row_count} bad rows skipped"
+    )
+
+
+@app.command("import")
+def import_command(
+    directory: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="CSV folder")],
+    schema: SchemaOption = None,
+    strict: Annotated[bool, typer.Option(help="abort at the first bad row")] = False,
+) -> None:
+    """Import a folder of CSV files described by a graph schema (idempotent: upserts by key)."""
+    _run_import(get_settings(), _schema(schema), directory, strict=strict)
+
+
+@app.command()
+def demo(
+    customers: Annotated[int, typer.Option(min=1, help="number of customers")] = 10_000,
+    seed: Annotated[int, typer.Option(help="random seed: same seed, same data")] = 0,
+    out: Annotated[Path | None, typer.Option(help="CSV folder (default .data/demo-N-S)")] = None,
+) -> None:
+    """Generate the demo dataset as CSV files and import it with the default schema."""
+    from graph_schema.demo import generate_demo
+
+    settings = get_settings()
+    folder = out or settings.data_dir / f"demo-{customers}-{seed}"
+    with console.status(f"generating {customers:,} customers (seed {seed}) into {folder}"):
+        summary = generate_demo(folder, customers=customers, seed=seed)
+    console.print(f"generated {summary}")
+    _run_import(settings, default_schema(), folder, strict=False)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="bind address (default API_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="port (default API_PORT)")] = None,
+) -> None:
+    """Serve the GraphQL API."""
+    import uvicorn
+
+    from server.app import create_app
+
+    settings = get_settings()
+    uvicorn.run(
+        create_app(settings), host=host or settings.api_host, port=port or settings.api_port
+    )
+
+
+@app.command()
+def worker() -> None:
+    """Run an arq worker (refresh and import jobs)."""
+    from arq.worker import run_worker
+
+    from server.worker import WorkerSettings
+
+    run_worker(WorkerSettings)  # type: ignore[arg-type]
+
+
+@app.command()
+def up(
+    customers: Annotated[int, typer.Option(help="demo customers, if the graph is empty")] = 10_000,
+    seed: Annotated[int, typer.Option(help="demo seed")] = 0,
+) -> None:
+    """Services + demo data (when the graph has no profiles) + a worker + the API, in one go."""
+    services_up()
+    settings = get_settings()
+    schema = default_schema() if settings.schema_file is None else _schema(settings.schema_file)
+    with _driver(settings) as driver:
+        profiles = count_profiles(driver, schema)
+    if profiles == 0:
+        demo(customers=customers, seed=seed, out=None)
+    else:
+        console.print(f"the graph already holds {profiles:,} profiles: skipping demo data")
+    worker_proc = subprocess.Popen([sys.executable, "-m", "server.cli", "worker"])
+    console.print(
+        f"[bold green]GraphQL API:[/] http://{settings.api_host}:{settings.api_port}/graphql"
+        f"  (worker pid {worker_proc.pid}; Ctrl-C stops API and worker, "
+        "`./dev services down` stops Neo4j and Redis)"
+    )
+    try:
+        serve(host=None, port=None)
+    finally:
+        worker_proc.terminate()
+        worker_proc.wait(timeout=30)
+
+
+def count_profiles(driver: neo4j.Driver, schema: GraphSchema) -> int:
+    total = 0
+    for entity in schema.profiles:
+        records, _, _ = driver.execute_query(
+            f"MATCH (n:{quote_identifier(entity.label)}) RETURN count(n) AS c"
+        )
+        total += int(records[0]["c"])
+    return total
 
 
 def main() -> None:
