@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import neo4j
 import pytest
@@ -42,8 +45,24 @@ def wipe_graph(driver: neo4j.Driver) -> None:
         driver.execute_query(f"DROP INDEX `{rec['name']}` IF EXISTS")
 
 
+@pytest.fixture(scope="session")
+def graph_lock_path(settings: Settings) -> Path:
+    port = settings.neo4j_uri.rsplit(":", 1)[-1]
+    return Path(tempfile.gettempdir()) / f"segments-neo4j-{port}.lock"
+
+
 @pytest.fixture
-def empty_graph(neo4j_driver: neo4j.Driver) -> neo4j.Driver:
-    """A driver on an empty database; use for tests that import their own data."""
-    wipe_graph(neo4j_driver)
-    return neo4j_driver
+def empty_graph(neo4j_driver: neo4j.Driver, graph_lock_path: Path) -> Iterator[neo4j.Driver]:
+    """A driver on an empty database, held exclusively for the test.
+
+    Community Edition has one user database, so test runs in other processes that share this
+    Neo4j (several developers' runs on one machine) wait on a file lock instead of wiping each
+    other's data mid-test.
+    """
+    with graph_lock_path.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            wipe_graph(neo4j_driver)
+            yield neo4j_driver
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
