@@ -1,0 +1,1 @@
+"""The segment language: parse, validate against a graph schema, and compile to Cypher."""
