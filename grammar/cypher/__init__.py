@@ -1,0 +1,1 @@
+"""Printing bound segments as Cypher."""

@@ -1,0 +1,71 @@
+"""The query forms the engine runs for one segment, all sharing the same condition text.
+
+- members: every matching profile key;
+- count: how many;
+- members_in_keys: the matching keys among `$keys` (incremental refresh, "is X in?");
+- clause_counts: the audience size and, per top-level clause, how many profiles satisfy it
+  (for estimates), in one scan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from grammar import bound as b
+from grammar.cypher import escape
+from grammar.cypher.printer import CompiledCypher, ExpressionPrinter, Scope
+from grammar.walk import groups_of
+
+KEYS_PARAM = "keys"
+
+
+@dataclass(frozen=True, slots=True)
+class CypherForms:
+    members: CompiledCypher
+    count: CompiledCypher
+    members_in_keys: CompiledCypher
+    clause_counts: CompiledCypher
+
+
+def top_level_clauses(segment: b.BoundSegment) -> tuple[b.BoundCondition | b.BoundSetExpr, ...]:
+    """The conjuncts of a single group, or the groups of a set expression."""
+    body = segment.body
+    if isinstance(body, b.BoundGroup):
+        cond = body.condition
+        return cond.items if isinstance(cond, b.BoundAnd) else (cond,)
+    return tuple(groups_of(body))
+
+
+def print_cypher(segment: b.BoundSegment) -> CypherForms:
+    """Every form of the segment's query. Pure: the same bound segment gives the same bytes."""
+    printer = ExpressionPrinter()
+    root = Scope(node=printer.node())
+    where = printer.set_expr(segment.body, root)
+    params = printer.param_dict()
+    key = escape.prop(root.node, segment.audience.key_attribute)
+    match = f"MATCH ({root.node}:{escape.label(segment.audience)})"
+    members = f"{match}\nWHERE {where}\nRETURN {key} AS key"
+    count = f"{match}\nWHERE {where}\nRETURN count({root.node}) AS count"
+    in_keys = f"{match}\nWHERE {key} IN ${KEYS_PARAM} AND {where}\nRETURN {key} AS key"
+    return CypherForms(
+        members=CompiledCypher(members, params),
+        count=CompiledCypher(count, params),
+        members_in_keys=CompiledCypher(in_keys, params),
+        clause_counts=_clause_counts(segment, match),
+    )
+
+
+def _clause_counts(segment: b.BoundSegment, match: str) -> CompiledCypher:
+    """Each clause is projected first: Cypher forbids subquery aggregates inside count()."""
+    printer = ExpressionPrinter()
+    root = Scope(node=printer.node())
+    tests, counts = [root.node], [f"count({root.node}) AS total"]
+    for index, clause in enumerate(top_level_clauses(segment)):
+        if isinstance(clause, b.BoundGroup | b.BoundSetOperation):
+            test = printer.set_expr(clause, root)
+        else:
+            test = printer.expr(clause, root)
+        tests.append(f"{test} AS c{index}")
+        counts.append(f"count(CASE WHEN c{index} THEN 1 END) AS c{index}")
+    text = f"{match}\nWITH " + ",\n     ".join(tests) + "\nRETURN " + ", ".join(counts)
+    return CompiledCypher(text, printer.param_dict())
