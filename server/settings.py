@@ -33,6 +33,14 @@ class Settings(BaseSettings):
     production: bool = False
     schema_file: Path | None = None
 
+    # GraphQL API limits: abusive documents are refused before they reach Neo4j.
+    graphql_max_depth: int = 12
+    graphql_max_tokens: int = 4000
+    graphql_max_aliases: int = 30
+    max_page_size: int = 100
+    max_request_bytes: int = 1_000_000
+    readiness_timeout_s: float = 2.0
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -1,0 +1,74 @@
+"""GraphQL types shared by every domain: user errors and connection helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar, cast
+
+import strawberry
+from strawberry import relay
+
+from server.api.errors import Problem, UserErrorCode
+
+strawberry.enum(UserErrorCode, description="Why a mutation input was refused.")
+
+
+@strawberry.type(description="A position in a definition's text (1-based).")
+class Span:
+    line: int
+    column: int
+
+
+@strawberry.type(description="A fixable problem with a mutation's input.")
+class UserError:
+    code: UserErrorCode
+    field: list[str] = strawberry.field(description="Path of the input field, e.g. [input, name].")
+    message: str
+    span: Span | None = None
+
+
+def user_errors(problems: Sequence[Problem]) -> list[UserError]:
+    return [
+        UserError(
+            code=p.code,
+            field=list(p.field),
+            message=p.message,
+            span=Span(line=p.line, column=p.column) if p.line and p.column else None,
+        )
+        for p in problems
+    ]
+
+
+def page_info(cursors: Sequence[str], has_next: bool, after: str | None) -> relay.PageInfo:
+    return relay.PageInfo(
+        has_next_page=has_next,
+        has_previous_page=after is not None,
+        start_cursor=cursors[0] if cursors else None,
+        end_cursor=cursors[-1] if cursors else None,
+    )
+
+
+def segment_gid(segment_id: str) -> str:
+    return str(relay.GlobalID("Segment", segment_id))
+
+
+def decode_gid(value: str, type_name: str) -> str | None:
+    """The node id inside a global id of `type_name`, or None when it is not one."""
+    try:
+        gid = relay.GlobalID.from_id(value)
+    except Exception:  # strawberry raises several error types for malformed ids
+        return None
+    return gid.node_id if gid.type_name == type_name else None
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def field(description: str) -> Callable[[F], F]:
+    """`@strawberry.field(description=...)` typed for mypy (strawberry's overload is Any)."""
+    return cast("Callable[[F], F]", strawberry.field(description=description))
+
+
+def mutation(description: str) -> Callable[[F], F]:
+    """`@strawberry.mutation(description=...)`, typed like `field`."""
+    return cast("Callable[[F], F]", strawberry.mutation(description=description))

@@ -1,0 +1,58 @@
+"""The typed per-request context: the shared driver and pools plus per-request loaders."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import strawberry
+from arq.connections import ArqRedis
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.dataloader import DataLoader
+
+from graph_schema.model import GraphSchema
+from server.settings import Settings
+from server.store import Db
+from server.store.records import SegmentRecord
+from server.store.segments import get_segments
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Deps:
+    """What domain functions need: no GraphQL, no HTTP."""
+
+    db: Db
+    schema: GraphSchema
+    actor: str
+    max_page_size: int
+    clock: Callable[[], datetime] = utc_now
+
+
+def _segment_loader(db: Db) -> DataLoader[str, SegmentRecord | None]:
+    async def load(ids: list[str]) -> list[SegmentRecord | None]:
+        return await get_segments(db, ids)
+
+    return DataLoader(load_fn=load)
+
+
+@dataclass
+class Context:
+    request: Request | WebSocket
+    response: Response | None
+    deps: Deps
+    redis: ArqRedis
+    settings: Settings
+    segments: DataLoader[str, SegmentRecord | None] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.segments = _segment_loader(self.deps.db)
+
+
+Info = strawberry.Info[Context, None]

@@ -1,0 +1,145 @@
+"""Error codes and the error policy of the GraphQL API.
+
+Fixable input errors are data: mutation payloads carry `userErrors` (a `Problem` here). Anything
+else goes to `errors[]` with `extensions.code`: our own `ApiError`s keep their code, limit and
+syntax errors get theirs, and unexpected exceptions are masked as INTERNAL_SERVER_ERROR so no
+internals leak.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from graphql import (
+    ASTValidationRule,
+    GraphQLError,
+    GraphQLSyntaxError,
+    ValidationContext,
+    ValidationRule,
+)
+from graphql.language import Lexer, Source, TokenKind
+from strawberry.extensions import MaskErrors
+
+
+class ErrorCode(StrEnum):
+    """`extensions.code` of entries in `errors[]`."""
+
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    INVALID_CURSOR = "INVALID_CURSOR"
+    GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+    GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+    QUERY_TOO_DEEP = "QUERY_TOO_DEEP"
+    TOO_MANY_ALIASES = "TOO_MANY_ALIASES"
+    TOO_MANY_TOKENS = "TOO_MANY_TOKENS"
+    INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+
+
+class UserErrorCode(StrEnum):
+    """`code` of a mutation's `userErrors`."""
+
+    NOT_FOUND = "NOT_FOUND"
+    INVALID_NAME = "INVALID_NAME"
+    NAME_TAKEN = "NAME_TAKEN"
+    UNKNOWN_AUDIENCE = "UNKNOWN_AUDIENCE"
+    UNSUPPORTED_TYPE = "UNSUPPORTED_TYPE"
+    INVALID_TIMEZONE = "INVALID_TIMEZONE"
+    INVALID_SCHEDULE = "INVALID_SCHEDULE"
+    INVALID_TAG = "INVALID_TAG"
+    INVALID_VALUE = "INVALID_VALUE"
+    DEFINITION_INVALID = "DEFINITION_INVALID"
+    DEFINITION_REQUIRED = "DEFINITION_REQUIRED"
+    SEGMENT_IN_USE = "SEGMENT_IN_USE"
+    NOT_STATIC = "NOT_STATIC"
+    LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A fixable input error: code, path of the input field, message, optional position."""
+
+    code: UserErrorCode
+    field: tuple[str, ...]
+    message: str
+    line: int | None = None
+    column: int | None = None
+
+
+class ApiError(GraphQLError):
+    """An error for `errors[]` whose code the client may act on (never masked)."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message, extensions={"code": str(code)})
+
+
+def _is_expected(error: GraphQLError) -> bool:
+    original = error.original_error
+    return original is None or isinstance(original, GraphQLError)
+
+
+def _count_tokens(query: str, limit: int) -> int:
+    """Tokens in `query`, counting stops past `limit` (only used to explain a parse error)."""
+    lexer, count = Lexer(Source(query)), 0
+    try:
+        while lexer.advance().kind is not TokenKind.EOF and count <= limit:
+            count += 1
+    except GraphQLSyntaxError:
+        pass
+    return count
+
+
+class ErrorPolicy(MaskErrors):
+    """MaskErrors that also gives every error an `extensions.code`."""
+
+    def __init__(self, max_tokens: int) -> None:
+        super().__init__(should_mask_error=lambda e: not _is_expected(e))
+        self.max_tokens = max_tokens
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        masked = super().anonymise_error(error)
+        masked.extensions = {"code": str(ErrorCode.INTERNAL_SERVER_ERROR)}
+        return masked
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        return [self._with_code(e) for e in super()._process_errors(errors)]
+
+    def _with_code(self, error: GraphQLError) -> GraphQLError:
+        if error.extensions and "code" in error.extensions:
+            return error
+        error.extensions = {**(error.extensions or {}), "code": str(self._code_for(error))}
+        return error
+
+    def _code_for(self, error: GraphQLError) -> ErrorCode:
+        if not isinstance(error, GraphQLSyntaxError):
+            return ErrorCode.GRAPHQL_VALIDATION_FAILED
+        query = self.execution_context.query or ""
+        if _count_tokens(query, self.max_tokens) > self.max_tokens:
+            return ErrorCode.TOO_MANY_TOKENS
+        return ErrorCode.GRAPHQL_PARSE_FAILED
+
+
+def with_code(rule: type[ASTValidationRule], code: ErrorCode) -> type[ASTValidationRule]:
+    """Wrap a validation rule so the errors it reports carry `code`.
+
+    strawberry's depth and alias limiters report from their constructor, so the context's
+    `report_error` is wrapped just while the wrapped rule is built.
+    """
+
+    class Coded(ValidationRule):
+        def __init__(self, context: ValidationContext) -> None:
+            report: Callable[[GraphQLError], None] = context.report_error
+
+            def coded(error: GraphQLError) -> None:
+                error.extensions = {**(error.extensions or {}), "code": str(code)}
+                report(error)
+
+            context.report_error = coded  # type: ignore[method-assign]
+            try:
+                self.inner = rule(context)
+            finally:
+                context.report_error = report  # type: ignore[method-assign, assignment]
+            super().__init__(context)
+
+    Coded.__name__ = f"Coded{rule.__name__}"
+    return Coded

@@ -1,0 +1,90 @@
+"""The GraphQL schema, composed per domain, with its limits and error policy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import strawberry
+from graphql import ASTValidationRule
+from strawberry import relay
+from strawberry.extensions import (
+    AddValidationRules,
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+
+from server.api.errors import ErrorCode, ErrorPolicy, with_code
+from server.api.graph_schema import GraphSchemaQueries
+from server.api.segments.mutations import SegmentMutations
+from server.api.segments.queries import SegmentQueries
+from server.settings import Settings
+
+SDL_PATH = Path(__file__).with_name("schema.graphql")
+
+
+@strawberry.type
+class Query(SegmentQueries, GraphSchemaQueries):
+    node: relay.Node | None = relay.node()
+
+
+@strawberry.type
+class Mutation(SegmentMutations):
+    pass
+
+
+def _coded_limits(settings: Settings) -> list[type[ASTValidationRule]]:
+    """strawberry's depth and alias validators with our codes; built once so the validation
+    cache (keyed on the rule classes) hits across requests. The alias count follows
+    fragment spreads, so aliases hidden in fragments count too."""
+    depth = QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules
+    aliases = MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules
+    return [
+        *(with_code(r, ErrorCode.QUERY_TOO_DEEP) for r in depth),
+        *(with_code(r, ErrorCode.TOO_MANY_ALIASES) for r in aliases),
+    ]
+
+
+def extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
+    """Factories: strawberry builds fresh extensions per request (they hold its execution
+    context); the caches behind ParserCache and ValidationCache are shared per maxsize."""
+    tokens = settings.graphql_max_tokens
+    rules = _coded_limits(settings)
+    found: list[Callable[[], SchemaExtension]] = [
+        lambda: ErrorPolicy(max_tokens=tokens),
+        lambda: MaxTokensLimiter(max_token_count=tokens),
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
+        lambda: AddValidationRules(rules),
+    ]
+    if settings.production:
+        found.append(DisableIntrospection)
+    return found
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions(settings),
+        config=StrawberryConfig(auto_camel_case=True),
+    )
+
+
+def export_sdl() -> str:
+    """The SDL as committed in `schema.graphql` (limits do not change the SDL)."""
+    return strawberry.Schema(query=Query, mutation=Mutation).as_str() + "\n"
+
+
+def main() -> None:
+    SDL_PATH.write_text(export_sdl(), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+"""Segment queries: thin resolvers over `reading`."""
+
+from __future__ import annotations
+
+import strawberry
+
+from server.api.common import decode_gid, field
+from server.api.context import Info
+from server.api.errors import ApiError, ErrorCode
+from server.api.segments import reading
+from server.api.segments.inputs import SegmentOrderInput
+from server.api.segments.types import Segment, SegmentConnection, segment_connection
+from server.store.pages import SegmentOrder
+from server.store.records import RefreshStatus, SegmentState, SegmentType
+from server.store.segments import SegmentFilter
+
+
+@strawberry.type
+class SegmentQueries:
+    @field("Segments, filtered and ordered by any listed column.")
+    async def segments(
+        self,
+        info: Info,
+        search: str | None = None,
+        tags: list[str] | None = None,
+        type: SegmentType | None = None,
+        state: SegmentState | None = None,
+        status: RefreshStatus | None = None,
+        audience: str | None = None,
+        order_by: SegmentOrderInput | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> SegmentConnection:
+        f = SegmentFilter(
+            search=search, tags=tuple(tags or ()), type=type, state=state, status=status,
+            audience=audience,
+        )  # fmt: skip
+        order = order_by.to_order() if order_by else SegmentOrder()
+        page = await reading.list_segments(info.context.deps, f, order, first, after)
+        return segment_connection(page, after)
+
+    @field("One segment by global id or by name.")
+    async def segment(
+        self, info: Info, id: strawberry.ID | None = None, name: str | None = None
+    ) -> Segment | None:
+        if (id is None) == (name is None):
+            raise ApiError(ErrorCode.BAD_USER_INPUT, "give exactly one of id and name")
+        if name is not None:
+            found = await reading.by_name(info.context.deps, name)
+        else:
+            node_id = decode_gid(str(id), "Segment")
+            found = await info.context.segments.load(node_id) if node_id else None
+        return Segment.of(found) if found else None

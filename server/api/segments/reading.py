@@ -1,0 +1,81 @@
+"""Read paths: page-size rules and cursor errors, then the store."""
+
+from __future__ import annotations
+
+from server.api.context import Deps
+from server.api.errors import ApiError, ErrorCode
+from server.store import definitions, members, usage
+from server.store import segments as store
+from server.store.pages import InvalidCursor, SegmentOrder
+from server.store.records import (
+    DefinitionRecord,
+    Dependent,
+    Member,
+    Page,
+    SegmentRecord,
+    UsageRecord,
+)
+from server.store.segments import SegmentFilter
+
+DEFAULT_PAGE = 100
+
+
+def page_size(deps: Deps, first: int | None) -> int:
+    """`first` capped at the configured maximum. Raises ApiError for a negative size."""
+    if first is None:
+        return min(DEFAULT_PAGE, deps.max_page_size)
+    if first < 0:
+        raise ApiError(ErrorCode.BAD_USER_INPUT, "first must not be negative")
+    return min(first, deps.max_page_size)
+
+
+def _bad_cursor(exc: InvalidCursor) -> ApiError:
+    return ApiError(ErrorCode.INVALID_CURSOR, str(exc))
+
+
+async def list_segments(
+    deps: Deps, f: SegmentFilter, order: SegmentOrder, first: int | None, after: str | None
+) -> Page[SegmentRecord]:
+    try:
+        return await store.list_segments(deps.db, f, order, page_size(deps, first), after)
+    except InvalidCursor as exc:
+        raise _bad_cursor(exc) from exc
+
+
+async def by_name(deps: Deps, name: str) -> SegmentRecord | None:
+    return await store.get_segment_by_name(deps.db, name)
+
+
+async def list_members(
+    deps: Deps, segment_id: str, first: int | None, after: str | None
+) -> Page[Member]:
+    try:
+        return await members.list_members(deps.db, segment_id, page_size(deps, first), after)
+    except InvalidCursor as exc:
+        raise _bad_cursor(exc) from exc
+
+
+async def count_members(deps: Deps, segment_id: str) -> int:
+    return await members.count_members(deps.db, segment_id)
+
+
+async def list_definitions(
+    deps: Deps, segment_id: str, first: int | None, after: str | None
+) -> Page[DefinitionRecord]:
+    size = page_size(deps, first)
+    try:
+        return await definitions.list_definitions(deps.db, segment_id, size, after)
+    except InvalidCursor as exc:
+        raise _bad_cursor(exc) from exc
+
+
+async def current_definition(deps: Deps, seg: SegmentRecord) -> DefinitionRecord | None:
+    return await definitions.get_definition(deps.db, seg.id, seg.definition_version)
+
+
+async def list_dependents(deps: Deps, segment_id: str) -> list[Dependent]:
+    return await usage.list_dependents(deps.db, segment_id)
+
+
+async def list_usages(deps: Deps, segment_id: str) -> list[UsageRecord]:
+    return await usage.list_usages(deps.db, segment_id)

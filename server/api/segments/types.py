@@ -1,0 +1,265 @@
+"""GraphQL object types of the segments domain."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import cast
+
+import strawberry
+from strawberry import relay
+from strawberry.scalars import JSON
+
+from server.api.common import Span, field, page_info, segment_gid
+from server.api.context import Info
+from server.api.segments import reading
+from server.api.segments.enums import DependentKind
+from server.store.records import (
+    ConsumerKind,
+    DefinitionRecord,
+    Dependent,
+    Diagnostic,
+    Member,
+    Page,
+    RefreshStatus,
+    ScheduleKind,
+    SegmentRecord,
+    SegmentState,
+    SegmentType,
+    UsageRecord,
+)
+
+
+@strawberry.type
+class Schedule:
+    kind: ScheduleKind
+    cron: str | None
+
+
+@strawberry.type(description="A compile problem of a saved definition.")
+class DefinitionDiagnostic:
+    code: str = strawberry.field(description="Stable code from the segment language.")
+    message: str
+    span: Span | None
+    end: Span | None
+
+    @staticmethod
+    def of(d: Diagnostic) -> DefinitionDiagnostic:
+        start = Span(line=d.line, column=d.column) if d.line and d.column else None
+        end = Span(line=d.end_line, column=d.end_column) if d.end_line and d.end_column else None
+        return DefinitionDiagnostic(code=d.code, message=d.message, span=start, end=end)
+
+
+@strawberry.type(description="One version of a segment's definition.")
+class SegmentDefinition:
+    version: int
+    text: str
+    json: JSON | None
+    valid: bool
+    diagnostics: list[DefinitionDiagnostic]
+    references: list[str] = strawberry.field(description="Names of the segments it reads.")
+    author: str
+    created_at: datetime
+
+    @staticmethod
+    def of(d: DefinitionRecord) -> SegmentDefinition:
+        return SegmentDefinition(
+            version=d.version, text=d.text, json=json.loads(d.json) if d.json else None,
+            valid=d.valid, diagnostics=[DefinitionDiagnostic.of(x) for x in d.diagnostics],
+            references=list(d.references), author=d.author, created_at=d.created_at,
+        )  # fmt: skip
+
+
+@strawberry.type
+class SegmentDefinitionEdge:
+    cursor: str
+    node: SegmentDefinition
+
+
+@strawberry.type
+class SegmentDefinitionConnection:
+    edges: list[SegmentDefinitionEdge]
+    page_info: relay.PageInfo
+    total_count: int
+
+
+@strawberry.type(description="A profile in the segment's active membership.")
+class SegmentMember:
+    key: str
+    since_version: int
+    properties: JSON
+
+    @staticmethod
+    def of(m: Member) -> SegmentMember:
+        return SegmentMember(
+            key=str(m.key), since_version=m.since, properties=cast(JSON, m.properties)
+        )
+
+
+@strawberry.type
+class SegmentMemberEdge:
+    cursor: str
+    node: SegmentMember
+
+
+@strawberry.type
+class SegmentMemberConnection:
+    edges: list[SegmentMemberEdge]
+    page_info: relay.PageInfo
+    total_count: int
+
+
+@strawberry.type(description="Something that would lose an input if the segment went away.")
+class SegmentDependent:
+    kind: DependentKind
+    id: strawberry.ID
+    name: str
+
+    @staticmethod
+    def of(d: Dependent) -> SegmentDependent:
+        gid = segment_gid(d.id) if d.kind == "SEGMENT" else usage_gid(d.id)
+        return SegmentDependent(kind=DependentKind(d.kind), id=strawberry.ID(gid), name=d.name)
+
+
+def usage_gid(usage_id: str) -> str:
+    return str(relay.GlobalID("SegmentUsage", usage_id))
+
+
+@strawberry.type(description="An external consumer registered through the API.")
+class SegmentUsage:
+    id: strawberry.ID
+    kind: ConsumerKind
+    consumer: str
+    description: str
+    created_at: datetime
+    created_by: str
+
+    @staticmethod
+    def of(u: UsageRecord) -> SegmentUsage:
+        return SegmentUsage(
+            id=strawberry.ID(usage_gid(u.id)), kind=u.kind, consumer=u.consumer,
+            description=u.description, created_at=u.created_at, created_by=u.created_by,
+        )  # fmt: skip
+
+
+@strawberry.type
+class Segment(relay.Node):
+    id: relay.NodeID[str]
+    name: str
+    display_name: str
+    description: str
+    type: SegmentType
+    audience: str = strawberry.field(description="The profile entity it selects.")
+    state: SegmentState
+    draft: bool = strawberry.field(description="A dynamic segment whose definition is invalid.")
+    status: RefreshStatus
+    status_detail: str | None = strawberry.field(description="Error details of the last run.")
+    last_refreshed_at: datetime | None
+    tags: list[str]
+    timezone: str
+    schedule: Schedule
+    membership_version: int = strawberry.field(description="Active membership version.")
+    lost_inputs: list[str] = strawberry.field(description="Deleted segments it read.")
+    created_at: datetime
+    updated_at: datetime
+    created_by: str
+    record: strawberry.Private[SegmentRecord]
+
+    @staticmethod
+    def of(r: SegmentRecord) -> Segment:
+        return Segment(
+            id=r.id, name=r.name, display_name=r.display_name, description=r.description,
+            type=r.type, audience=r.audience, state=r.state, draft=r.draft, status=r.status,
+            status_detail=r.status_detail, last_refreshed_at=r.last_refreshed_at,
+            tags=list(r.tags), timezone=r.timezone,
+            schedule=Schedule(kind=r.schedule_kind, cron=r.schedule_cron),
+            membership_version=r.active_version, lost_inputs=list(r.lost_inputs),
+            created_at=r.created_at, updated_at=r.updated_at, created_by=r.created_by, record=r,
+        )  # fmt: skip
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Segment | None]:
+        found = await info.context.segments.load_many(list(node_ids))
+        return [Segment.of(r) if r else None for r in found]
+
+    @field("Members of the active version.")
+    async def member_count(self, info: Info) -> int:
+        return await reading.count_members(info.context.deps, self.id)
+
+    @field("Members of the active version in key order; the first page "
+                      "(100) is the preview.")  # fmt: skip
+    async def members(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> SegmentMemberConnection:
+        page = await reading.list_members(info.context.deps, self.id, first, after)
+        return member_connection(page, after)
+
+    @field("The current definition.")
+    async def definition(self, info: Info) -> SegmentDefinition | None:
+        found = await reading.current_definition(info.context.deps, self.record)
+        return SegmentDefinition.of(found) if found else None
+
+    @field("Definition history, newest first.")
+    async def definition_versions(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> SegmentDefinitionConnection:
+        page = await reading.list_definitions(info.context.deps, self.id, first, after)
+        return definition_connection(page, after)
+
+    @field("Other segments and registered consumers that use it.")
+    async def dependents(self, info: Info) -> list[SegmentDependent]:
+        found = await reading.list_dependents(info.context.deps, self.id)
+        return [SegmentDependent.of(d) for d in found]
+
+    @field("External consumers registered through the API.")
+    async def usages(self, info: Info) -> list[SegmentUsage]:
+        found = await reading.list_usages(info.context.deps, self.id)
+        return [SegmentUsage.of(u) for u in found]
+
+
+@strawberry.type
+class SegmentEdge:
+    cursor: str
+    node: Segment
+
+
+@strawberry.type
+class SegmentConnection:
+    edges: list[SegmentEdge]
+    page_info: relay.PageInfo
+    total_count: int
+
+
+def segment_connection(page: Page[SegmentRecord], after: str | None) -> SegmentConnection:
+    edges = [
+        SegmentEdge(cursor=c, node=Segment.of(r))
+        for r, c in zip(page.items, page.cursors, strict=True)
+    ]
+    return SegmentConnection(
+        edges=edges, page_info=page_info(page.cursors, page.has_next, after), total_count=page.total
+    )
+
+
+def member_connection(page: Page[Member], after: str | None) -> SegmentMemberConnection:
+    edges = [
+        SegmentMemberEdge(cursor=c, node=SegmentMember.of(m))
+        for m, c in zip(page.items, page.cursors, strict=True)
+    ]
+    return SegmentMemberConnection(
+        edges=edges, page_info=page_info(page.cursors, page.has_next, after), total_count=page.total
+    )
+
+
+def definition_connection(
+    page: Page[DefinitionRecord], after: str | None
+) -> SegmentDefinitionConnection:
+    edges = [
+        SegmentDefinitionEdge(cursor=c, node=SegmentDefinition.of(d))
+        for d, c in zip(page.items, page.cursors, strict=True)
+    ]
+    return SegmentDefinitionConnection(
+        edges=edges, page_info=page_info(page.cursors, page.has_next, after), total_count=page.total
+    )

@@ -1,0 +1,250 @@
+"""The ASGI application: `create_app(settings)` wires the GraphQL API, health, readiness and
+metrics around one async Neo4j driver and one Redis pool owned by the lifespan.
+
+The process keeps nothing between requests but those pools, so several can run behind a load
+balancer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, TypedDict
+
+from arq.connections import ArqRedis
+from neo4j import AsyncGraphDatabase
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from graph_schema.loader import default_schema, load_schema
+from graph_schema.model import GraphSchema
+from server.api import build_schema
+from server.api.context import Context, Deps
+from server.settings import Settings
+from server.store import Db, ensure_schema
+
+log = logging.getLogger("segments.api")
+
+
+@dataclass
+class StoreSetup:
+    """Whether constraints exist yet: startup tolerates a Neo4j that is still coming up, and
+    readiness finishes the job (idempotently) once it answers."""
+
+    done: bool = False
+
+
+class State(TypedDict):
+    db: Db
+    redis: ArqRedis
+    graph: GraphSchema
+    setup: StoreSetup
+
+
+def load_graph_schema(settings: Settings) -> GraphSchema:
+    """The schema the API serves. Raises SchemaError or OSError for a bad schema file."""
+    return load_schema(settings.schema_file) if settings.schema_file else default_schema()
+
+
+async def _try_setup(db: Db, setup: StoreSetup) -> None:
+    try:
+        await ensure_schema(db)
+        setup.done = True
+    except Exception as exc:  # Neo4j down at startup: readiness reports it and retries
+        log.warning("could not create constraints and indexes yet: %s", exc)
+
+
+def make_lifespan(settings: Settings) -> Callable[[Starlette], Any]:
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[State]:
+        graph = load_graph_schema(settings)
+        auth = (settings.neo4j_user, settings.neo4j_password)
+        driver = AsyncGraphDatabase.driver(settings.neo4j_uri, auth=auth)
+        redis = ArqRedis.from_url(settings.redis_url)  # connects lazily, on first use
+        db = Db(driver, settings.neo4j_database)
+        setup = StoreSetup()
+        await _try_setup(db, setup)
+        try:
+            yield {"db": db, "redis": redis, "graph": graph, "setup": setup}
+        finally:
+            await redis.aclose()
+            await driver.close()
+
+    return lifespan
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(
+            build_schema(settings),
+            graphql_ide=None if settings.production else "graphiql",
+        )
+        self.settings = settings
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket | None
+    ) -> Context:
+        state = request.state
+        # TODO(access): the actor comes from the API key once keys and roles exist.
+        actor = request.headers.get("x-actor", "anonymous")[:100]
+        deps = Deps(state.db, state.graph, actor, self.settings.max_page_size)
+        return Context(
+            request=request,
+            response=response if isinstance(response, Response) else None,
+            deps=deps,
+            redis=state.redis,
+            settings=self.settings,
+        )
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def _check(name: str, probe: Awaitable[Any], timeout: float) -> tuple[str, str | None]:
+    try:
+        await asyncio.wait_for(probe, timeout)
+    except Exception as exc:
+        return name, f"{type(exc).__name__}: {exc}"[:300]
+    return name, None
+
+
+def make_readyz(settings: Settings) -> Callable[[Request], Awaitable[Response]]:
+    async def readyz(request: Request) -> Response:
+        state = request.state
+        timeout = settings.readiness_timeout_s
+        results = await asyncio.gather(
+            _check("neo4j", state.db.ping(), timeout),
+            _check("redis", state.redis.ping(), timeout),
+        )
+        if results[0][1] is None and not state.setup.done:
+            await _try_setup(state.db, state.setup)
+        checks = {name: error or "ok" for name, error in results}
+        ready = all(error is None for _, error in results)
+        body = {"status": "ready" if ready else "unavailable", "checks": checks}
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    return readyz
+
+
+class Metrics:
+    """Request counts and latencies per route, in a registry of this app's own."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "http_requests_total", "HTTP requests", ["method", "route", "status"],
+            registry=self.registry,
+        )  # fmt: skip
+        self.latency = Histogram(
+            "http_request_duration_seconds", "HTTP request latency", ["method", "route"],
+            registry=self.registry,
+        )  # fmt: skip
+
+    async def endpoint(self, request: Request) -> Response:
+        return PlainTextResponse(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+KNOWN_ROUTES = frozenset({"/graphql", "/healthz", "/readyz", "/metrics"})
+
+
+class MetricsMiddleware:
+    """Pure ASGI middleware: times each HTTP request (routes outside the API count as other)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        route = scope["path"] if scope["path"] in KNOWN_ROUTES else "other"
+        status = 500
+        start = time.perf_counter()
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            m = self.metrics
+            m.latency.labels(scope["method"], route).observe(time.perf_counter() - start)
+            m.requests.labels(scope["method"], route, str(status)).inc()
+
+
+class BodyLimitMiddleware:
+    """Pure ASGI middleware: refuses request bodies over the limit with 413."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await _too_large(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except _TooLarge:
+            await _too_large(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
+    response = JSONResponse({"error": "REQUEST_TOO_LARGE"}, status_code=413)
+    await response(scope, receive, send)
+
+
+def create_app(settings: Settings) -> Starlette:
+    """The API application. The graph schema is loaded when the lifespan starts."""
+    graphql = GraphQLApp(settings)
+    metrics = Metrics()
+    routes = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+        Route("/healthz", healthz),
+        Route("/readyz", make_readyz(settings)),
+        Route("/metrics", metrics.endpoint),
+    ]
+    app = Starlette(routes=routes, lifespan=make_lifespan(settings))
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    return app

@@ -1,0 +1,115 @@
+"""Writes that span a segment and its neighbours: delete (with the in-use guard) and duplicate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from neo4j.exceptions import ConstraintError
+
+from server.store.db import Db, Tx, rows
+from server.store.records import Dependent, SegmentRecord, SegmentType
+from server.store.segments import NameTaken, NotFound, to_segment
+from server.store.usage import dependents_in
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteOutcome:
+    deleted: bool
+    dependents: tuple[Dependent, ...]
+
+
+async def delete_segment(db: Db, segment_id: str, *, force: bool, now: datetime) -> DeleteOutcome:
+    """Delete a segment with its definitions, memberships and usages, unless something depends
+    on it and `force` is false. Dependents of a forced delete record the lost input and lose
+    their validity (their definition names a segment that no longer exists). Raises NotFound."""
+
+    async def work(tx: Tx) -> DeleteOutcome:
+        found = await rows(tx, "MATCH (s:_Segment {id: $id}) RETURN s.name AS name", id=segment_id)
+        if not found:
+            raise NotFound(segment_id)
+        dependents = tuple(await dependents_in(tx, segment_id))
+        if dependents and not force:
+            return DeleteOutcome(False, dependents)
+        await rows(
+            tx,
+            "MATCH (d:_Segment)-[:_DEPENDS_ON]->(:_Segment {id: $id}) "
+            "SET d.lostInputs = coalesce(d.lostInputs, []) + $name, d.valid = false, "
+            "    d.state = 'INACTIVE', d.updatedAt = $now",
+            id=segment_id,
+            name=found[0]["name"],
+            now=now,
+        )
+        await rows(
+            tx,
+            "MATCH (s:_Segment {id: $id}) "
+            "OPTIONAL MATCH (s)-[:_HAS_DEFINITION]->(d:_SegmentDefinition) "
+            "OPTIONAL MATCH (u:_SegmentUsage)-[:_USES]->(s) "
+            "DETACH DELETE s, d, u",
+            id=segment_id,
+        )
+        return DeleteOutcome(True, dependents)
+
+    return await db.write(work)
+
+
+async def duplicate_segment(
+    db: Db, source_id: str, new_id: str, name: str, display_name: str, actor: str, now: datetime
+) -> SegmentRecord:
+    """Copy a segment's properties and current definition (as version 1) under a new name; a
+    static segment's members come along as the copy's first membership version. The copy
+    starts NOT_STARTED with no run history. Raises NotFound, NameTaken."""
+
+    async def work(tx: Tx) -> SegmentRecord:
+        found = await rows(
+            tx,
+            "MATCH (o:_Segment {id: $source})-[:_HAS_DEFINITION]->(od:_SegmentDefinition) "
+            "WHERE od.version = o.definitionVersion "
+            "CREATE (s:_Segment) SET s = o {.*, id: $id, name: $name, displayName: $displayName, "
+            "  status: 'NOT_STARTED', statusDetail: null, lastRefreshedAt: null, "
+            "  definitionVersion: 1, activeVersion: 0, versionSeq: 0, lostInputs: [], "
+            "  createdAt: $now, updatedAt: $now, createdBy: $actor} "
+            "CREATE (s)-[:_HAS_DEFINITION]->(d:_SegmentDefinition) "
+            "SET d = od {.*, segmentId: $id, version: 1, author: $actor, createdAt: $now} "
+            "WITH o, s "
+            "OPTIONAL MATCH (o)-[:_DEPENDS_ON]->(t:_Segment) "
+            "FOREACH (x IN CASE WHEN t IS NULL THEN [] ELSE [t] END | "
+            "  MERGE (s)-[:_DEPENDS_ON]->(x)) "
+            "RETURN DISTINCT s, o.activeVersion AS active",
+            source=source_id,
+            id=new_id,
+            name=name,
+            displayName=display_name,
+            now=now,
+            actor=actor,
+        )
+        if not found:
+            raise NotFound(source_id)
+        copy = to_segment(found[0]["s"])
+        if copy.type is SegmentType.STATIC:
+            copy = await _copy_members(tx, source_id, copy.id, found[0]["active"])
+        return copy
+
+    try:
+        return await db.write(work)
+    except ConstraintError as exc:
+        raise NameTaken(name) from exc
+
+
+async def _copy_members(tx: Tx, source_id: str, copy_id: str, version: int) -> SegmentRecord:
+    await rows(
+        tx,
+        "MATCH (c:_Segment {id: $id}) "
+        "MATCH (:_Segment {id: $source})-[m:_MEMBER]->(p) "
+        "WHERE m.since <= $version AND (m.until IS NULL OR m.until > $version) "
+        "CREATE (c)-[:_MEMBER {segmentId: $id, key: m.key, since: 1}]->(p)",
+        source=source_id,
+        id=copy_id,
+        version=version,
+    )
+    found = await rows(
+        tx,
+        "MATCH (s:_Segment {id: $id}) SET s.activeVersion = 1, s.versionSeq = 1 RETURN s",
+        id=copy_id,
+    )
+    return to_segment(found[0]["s"])

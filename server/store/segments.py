@@ -1,0 +1,325 @@
+"""Segment metadata in Neo4j: `_Segment` nodes and their `_SegmentDefinition` versions.
+
+    (:_Segment)-[:_HAS_DEFINITION]->(:_SegmentDefinition {segmentId, version, ...})
+    (:_Segment)-[:_DEPENDS_ON]->(:_Segment)      one per segment its definition reads
+
+Every write is one transaction: a segment and its first definition, or a new definition and
+the segment's switch to it, are committed together or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any, LiteralString
+
+from neo4j.exceptions import ConstraintError
+from neo4j.graph import Node
+
+from server.store.db import Db, Tx, rows
+from server.store.pages import (
+    SORT_KEYS,
+    SegmentOrder,
+    SortDirection,
+    check_key_type,
+    decode_cursor,
+    encode_cursor,
+    order_scope,
+)
+from server.store.records import (
+    Diagnostic,
+    Page,
+    RefreshStatus,
+    ScheduleKind,
+    SegmentRecord,
+    SegmentState,
+    SegmentType,
+)
+
+
+class NameTaken(Exception):
+    """Another segment already has this name."""
+
+
+class NotFound(Exception):
+    """No segment has this id."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewDefinition:
+    text: str
+    json: str | None
+    valid: bool
+    diagnostics: tuple[Diagnostic, ...]
+    references: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewSegment:
+    id: str
+    name: str
+    display_name: str
+    description: str
+    type: SegmentType
+    audience: str
+    state: SegmentState
+    tags: tuple[str, ...]
+    timezone: str
+    schedule_kind: ScheduleKind
+    schedule_cron: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SegmentFilter:
+    search: str | None = None
+    tags: tuple[str, ...] = ()
+    type: SegmentType | None = None
+    state: SegmentState | None = None
+    status: RefreshStatus | None = None
+    audience: str | None = None
+
+
+def _time(value: Any) -> datetime | None:
+    return None if value is None else value.to_native()
+
+
+def to_segment(node: Node) -> SegmentRecord:
+    p = dict(node)
+    return SegmentRecord(
+        id=p["id"],
+        name=p["name"],
+        display_name=p["displayName"],
+        description=p.get("description", ""),
+        type=SegmentType(p["type"]),
+        audience=p["audience"],
+        state=SegmentState(p["state"]),
+        valid=p["valid"],
+        status=RefreshStatus(p["status"]),
+        status_detail=p.get("statusDetail"),
+        last_refreshed_at=_time(p.get("lastRefreshedAt")),
+        tags=tuple(p.get("tags", ())),
+        timezone=p["timezone"],
+        schedule_kind=ScheduleKind(p["scheduleKind"]),
+        schedule_cron=p.get("scheduleCron"),
+        definition_version=p["definitionVersion"],
+        active_version=p.get("activeVersion", 0),
+        lost_inputs=tuple(p.get("lostInputs", ())),
+        created_at=p["createdAt"].to_native(),
+        updated_at=p["updatedAt"].to_native(),
+        created_by=p["createdBy"],
+    )
+
+
+def diagnostics_json(diagnostics: tuple[Diagnostic, ...]) -> str:
+    return json.dumps([asdict(d) for d in diagnostics])
+
+
+async def get_segments(db: Db, ids: list[str]) -> list[SegmentRecord | None]:
+    """Segments by id in the order asked, None where missing (one query for a DataLoader)."""
+    records = await db.read(
+        "UNWIND $ids AS id OPTIONAL MATCH (s:_Segment {id: id}) RETURN s", ids=ids
+    )
+    return [to_segment(r["s"]) if r["s"] is not None else None for r in records]
+
+
+async def get_segment_by_name(db: Db, name: str) -> SegmentRecord | None:
+    records = await db.read("MATCH (s:_Segment {name: $name}) RETURN s", name=name)
+    return to_segment(records[0]["s"]) if records else None
+
+
+async def find_names(db: Db, names: list[str]) -> dict[str, SegmentRecord]:
+    """The segments among `names` that exist, by name."""
+    records = await db.read("MATCH (s:_Segment) WHERE s.name IN $names RETURN s", names=names)
+    found = [to_segment(r["s"]) for r in records]
+    return {s.name: s for s in found}
+
+
+async def reaches(db: Db, start_names: list[str], target_id: str) -> bool:
+    """Whether a segment among `start_names` reads `target_id`, directly or through others."""
+    records = await db.read(
+        "MATCH (s:_Segment) WHERE s.name IN $names "
+        "MATCH p = (s)-[:_DEPENDS_ON*0..]->(t:_Segment {id: $id}) RETURN count(p) > 0 AS found",
+        names=start_names,
+        id=target_id,
+    )
+    return bool(records[0]["found"])
+
+
+_FILTER: LiteralString = (
+    "MATCH (s:_Segment) "
+    "WHERE ($search IS NULL OR toLower(s.name) CONTAINS $search "
+    "      OR toLower(s.displayName) CONTAINS $search) "
+    "AND ($type IS NULL OR s.type = $type) AND ($state IS NULL OR s.state = $state) "
+    "AND ($status IS NULL OR s.status = $status) AND ($audience IS NULL OR s.audience = $audience) "
+    "AND all(t IN $tags WHERE t IN s.tags) "
+)
+
+
+def _page_query(order: SegmentOrder) -> LiteralString:
+    key = SORT_KEYS[order.field]
+    if order.direction is SortDirection.ASC:
+        return (
+            _FILTER + "WITH s, " + key + " AS k "
+            "WHERE NOT $seek OR k > $key OR (k = $key AND s.id > $id) "
+            "RETURN s, k ORDER BY k ASC, s.id ASC LIMIT $limit"
+        )
+    return (
+        _FILTER + "WITH s, " + key + " AS k "
+        "WHERE NOT $seek OR k < $key OR (k = $key AND s.id < $id) "
+        "RETURN s, k ORDER BY k DESC, s.id DESC LIMIT $limit"
+    )
+
+
+def _filter_params(f: SegmentFilter) -> dict[str, Any]:
+    return {
+        "search": f.search.lower() if f.search else None,
+        "tags": list(f.tags),
+        "type": f.type,
+        "state": f.state,
+        "status": f.status,
+        "audience": f.audience,
+    }
+
+
+async def list_segments(
+    db: Db, f: SegmentFilter, order: SegmentOrder, first: int, after: str | None
+) -> Page[SegmentRecord]:
+    """One keyset page. Raises InvalidCursor for a cursor of another ordering."""
+    scope = order_scope(order)
+    pos = check_key_type(order, decode_cursor(scope, after)) if after else None
+    params = _filter_params(f)
+    records = await db.read(
+        _page_query(order),
+        **params,
+        seek=pos is not None,
+        key=pos.key if pos else None,
+        id=pos.id if pos else None,
+        limit=first + 1,
+    )
+    total = await db.read(_FILTER + "RETURN count(s) AS n", **params)
+    shown = records[:first]
+    return Page(
+        items=tuple(to_segment(r["s"]) for r in shown),
+        cursors=tuple(encode_cursor(scope, r["k"], r["s"]["id"]) for r in shown),
+        has_next=len(records) > first,
+        total=int(total[0]["n"]),
+    )
+
+
+async def _link_references(tx: Tx, segment_id: str, references: tuple[str, ...]) -> None:
+    await rows(tx, "MATCH (:_Segment {id: $id})-[d:_DEPENDS_ON]->() DELETE d", id=segment_id)
+    await rows(
+        tx,
+        "MATCH (s:_Segment {id: $id}) UNWIND $names AS name "
+        "MATCH (t:_Segment {name: name}) MERGE (s)-[:_DEPENDS_ON]->(t)",
+        id=segment_id,
+        names=list(references),
+    )
+
+
+def _definition_params(d: NewDefinition) -> dict[str, Any]:
+    return {
+        "text": d.text,
+        "json": d.json,
+        "valid": d.valid,
+        "diagnostics": diagnostics_json(d.diagnostics),
+        "references": list(d.references),
+    }
+
+
+async def create_segment(
+    db: Db, new: NewSegment, definition: NewDefinition, actor: str, now: datetime
+) -> SegmentRecord:
+    """Create a segment with definition version 1. Raises NameTaken."""
+
+    async def work(tx: Tx) -> SegmentRecord:
+        found = await rows(
+            tx,
+            "CREATE (s:_Segment {id: $id, name: $name, displayName: $displayName, "
+            " description: $description, type: $type, audience: $audience, state: $state, "
+            " valid: $valid, status: 'NOT_STARTED', tags: $tags, timezone: $timezone, "
+            " scheduleKind: $scheduleKind, scheduleCron: $scheduleCron, definitionVersion: 1, "
+            " activeVersion: 0, versionSeq: 0, lostInputs: [], createdAt: $now, "
+            " updatedAt: $now, createdBy: $actor}) "
+            "CREATE (s)-[:_HAS_DEFINITION]->(:_SegmentDefinition {segmentId: $id, version: 1, "
+            " text: $text, json: $json, valid: $valid, diagnostics: $diagnostics, "
+            " references: $references, author: $actor, createdAt: $now}) "
+            "RETURN s",
+            id=new.id,
+            name=new.name,
+            displayName=new.display_name,
+            description=new.description,
+            type=new.type,
+            audience=new.audience,
+            state=new.state,
+            tags=list(new.tags),
+            timezone=new.timezone,
+            scheduleKind=new.schedule_kind,
+            scheduleCron=new.schedule_cron,
+            now=now,
+            actor=actor,
+            **_definition_params(definition),
+        )
+        await _link_references(tx, new.id, definition.references)
+        return to_segment(found[0]["s"])
+
+    try:
+        return await db.write(work)
+    except ConstraintError as exc:
+        raise NameTaken(new.name) from exc
+
+
+async def save_definition(
+    db: Db, segment_id: str, definition: NewDefinition, state: SegmentState, actor: str,
+    now: datetime,
+) -> SegmentRecord:  # fmt: skip
+    """Add the next definition version and make it current. Raises NotFound."""
+
+    async def work(tx: Tx) -> SegmentRecord:
+        found = await rows(
+            tx,
+            "MATCH (s:_Segment {id: $id}) "
+            "SET s.definitionVersion = s.definitionVersion + 1, s.valid = $valid, "
+            "    s.state = $state, s.updatedAt = $now, s.lostInputs = [] "
+            "CREATE (s)-[:_HAS_DEFINITION]->(:_SegmentDefinition {segmentId: $id, "
+            " version: s.definitionVersion, text: $text, json: $json, valid: $valid, "
+            " diagnostics: $diagnostics, references: $references, author: $actor, "
+            " createdAt: $now}) "
+            "RETURN s",
+            id=segment_id,
+            state=state,
+            now=now,
+            actor=actor,
+            **_definition_params(definition),
+        )
+        if not found:
+            raise NotFound(segment_id)
+        await _link_references(tx, segment_id, definition.references)
+        return to_segment(found[0]["s"])
+
+    return await db.write(work)
+
+
+async def set_properties(
+    db: Db, segment_id: str, props: dict[str, Any], now: datetime
+) -> SegmentRecord:
+    """Set plain properties (keys chosen by the domain code, never by users). Raises NotFound,
+    NameTaken when `name` clashes."""
+
+    async def work(tx: Tx) -> SegmentRecord:
+        found = await rows(
+            tx,
+            "MATCH (s:_Segment {id: $id}) SET s += $props, s.updatedAt = $now RETURN s",
+            id=segment_id,
+            props=props,
+            now=now,
+        )
+        if not found:
+            raise NotFound(segment_id)
+        return to_segment(found[0]["s"])
+
+    try:
+        return await db.write(work)
+    except ConstraintError as exc:
+        raise NameTaken(str(props.get("name"))) from exc

@@ -1,0 +1,34 @@
+"""Constraints and indexes the store relies on, created at startup (idempotent)."""
+
+from __future__ import annotations
+
+from typing import LiteralString
+
+from server.store.db import Db
+
+STATEMENTS: tuple[LiteralString, ...] = (
+    "CREATE CONSTRAINT _segment_id IF NOT EXISTS FOR (s:_Segment) REQUIRE s.id IS UNIQUE",
+    "CREATE CONSTRAINT _segment_name IF NOT EXISTS FOR (s:_Segment) REQUIRE s.name IS UNIQUE",
+    "CREATE CONSTRAINT _definition_version IF NOT EXISTS "
+    "FOR (d:_SegmentDefinition) REQUIRE (d.segmentId, d.version) IS UNIQUE",
+    "CREATE CONSTRAINT _usage_id IF NOT EXISTS FOR (u:_SegmentUsage) REQUIRE u.id IS UNIQUE",
+    # Range indexes serve the list's filters and keyset ordering on each sortable column.
+    "CREATE INDEX _segment_display_name IF NOT EXISTS FOR (s:_Segment) ON (s.displayName)",
+    "CREATE INDEX _segment_created_at IF NOT EXISTS FOR (s:_Segment) ON (s.createdAt)",
+    "CREATE INDEX _segment_updated_at IF NOT EXISTS FOR (s:_Segment) ON (s.updatedAt)",
+    "CREATE INDEX _segment_refreshed_at IF NOT EXISTS FOR (s:_Segment) ON (s.lastRefreshedAt)",
+    "CREATE INDEX _segment_type IF NOT EXISTS FOR (s:_Segment) ON (s.type)",
+    "CREATE INDEX _segment_state IF NOT EXISTS FOR (s:_Segment) ON (s.state)",
+    "CREATE INDEX _segment_status IF NOT EXISTS FOR (s:_Segment) ON (s.status)",
+    "CREATE INDEX _segment_audience IF NOT EXISTS FOR (s:_Segment) ON (s.audience)",
+    "CREATE INDEX _usage_segment IF NOT EXISTS FOR (u:_SegmentUsage) ON (u.segmentId)",
+    # Member pages walk one segment's memberships in key order straight from this index.
+    "CREATE INDEX _member_segment_key IF NOT EXISTS FOR ()-[m:_MEMBER]-() ON (m.segmentId, m.key)",
+)
+
+
+async def ensure_schema(db: Db) -> None:
+    """Create every constraint and index the store needs; safe to run on each start."""
+    for statement in STATEMENTS:
+        async with db.driver.session(database=db.database) as session:
+            await (await session.run(statement)).consume()

@@ -1,0 +1,73 @@
+"""The real app over HTTP (starlette TestClient runs the lifespan) on the real Neo4j and Redis."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import neo4j
+import pytest
+from starlette.testclient import TestClient
+
+from server.app import create_app
+from server.settings import Settings
+
+Json = dict[str, Any]
+
+
+class Api:
+    """A GraphQL client over the app; `gql` returns the whole response body."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+
+    def gql(self, query: str, **variables: Any) -> Json:
+        response = self.client.post("/graphql", json={"query": query, "variables": variables})
+        assert response.status_code == 200, response.text
+        body: Json = response.json()
+        return body
+
+    def data(self, query: str, **variables: Any) -> Json:
+        """The `data` of a response that must have no errors."""
+        body = self.gql(query, **variables)
+        assert "errors" not in body, body["errors"]
+        data: Json = body["data"]
+        return data
+
+
+@pytest.fixture
+def api(empty_graph: neo4j.Driver, settings: Settings) -> Iterator[Api]:
+    with TestClient(create_app(settings)) as client:
+        yield Api(client)
+
+
+CREATE = """
+mutation Create($input: CreateSegmentInput!) {
+  createSegment(input: $input) {
+    segment { id name displayName type audience state draft status tags timezone
+              schedule { kind cron } createdBy
+              definition { version text valid diagnostics { code } } }
+    userErrors { code field message span { line column } }
+  }
+}
+"""
+
+
+def create(api: Api, **fields: Any) -> Json:
+    """createSegment with defaults for a valid dynamic Customer segment; returns the payload."""
+    payload = {"audience": "Customer", "definition": {"text": "Customer where city = 'Oslo'"}}
+    payload |= fields
+    result: Json = api.data(CREATE, input=payload)["createSegment"]
+    return result
+
+
+def create_ok(api: Api, **fields: Any) -> Json:
+    """createSegment that must succeed; returns the segment."""
+    payload = create(api, **fields)
+    assert payload["userErrors"] == []
+    segment: Json = payload["segment"]
+    return segment
+
+
+def codes(payload: Json) -> list[tuple[str, list[str]]]:
+    return [(e["code"], e["field"]) for e in payload["userErrors"]]
