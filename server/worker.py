@@ -1,31 +1,67 @@
 """arq worker settings: the jobs that run beside the API, on Redis.
 
 Tasks stay thin: parse arguments, call a domain function, return a small JSON-able result.
+Refresh tasks are idempotent (a re-run after a crash claims the segment again and rewrites an
+invisible version), so arq's at-least-once delivery is safe.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import neo4j
+from arq import Retry, cron, func
 from arq.connections import RedisSettings
 
 from graph_schema import default_schema, load_schema
+from server.refresh.claims import SegmentBusy
+from server.refresh.config import RefreshSettings
+from server.refresh.definitions import grammar_compiler
+from server.refresh.graph import Graph
+from server.refresh.jobs import reconcile, schedule_tick
+from server.refresh.passes import refresh_pass
+from server.refresh.progress import redis_publisher
+from server.refresh.refresh import RefreshEnv, _transient
+from server.refresh.refresh import refresh_segment as refresh_one
+from server.refresh.schedules import SystemSchedule
+from server.refresh.schema import ensure_refresh_schema
 from server.settings import Settings, get_settings
+
+T = TypeVar("T")
 
 
 async def startup(ctx: dict[str, Any]) -> None:
+    """Open the drivers, make sure the refresh indexes exist, and reconcile refresh requests.
+
+    `ctx` may arrive with `compiler` or `refresh_settings` already set (tests, benchmarks)."""
     settings = get_settings()
+    refresh = ctx.setdefault("refresh_settings", RefreshSettings())
     ctx["settings"] = settings
-    ctx["driver"] = neo4j.GraphDatabase.driver(
-        settings.neo4j_uri, auth=(settings.neo4j_user, settings.neo4j_password)
+    auth = (settings.neo4j_user, settings.neo4j_password)
+    ctx["driver"] = neo4j.GraphDatabase.driver(settings.neo4j_uri, auth=auth)
+    ctx["async_driver"] = neo4j.AsyncGraphDatabase.driver(settings.neo4j_uri, auth=auth)
+    graph = Graph(ctx["async_driver"], settings.neo4j_database)
+    schema = load_schema(settings.schema_file) if settings.schema_file else default_schema()
+    ctx["refresh_env"] = RefreshEnv(
+        graph=graph,
+        compiler=ctx.get("compiler") or grammar_compiler(schema),
+        publish=redis_publisher(ctx["redis"]),
+        lease_ms=refresh.lease_ms,
+        busy_wait_s=refresh.busy_wait_s,
+        batch_size=refresh.batch_size,
+        keep_versions=refresh.keep_versions,
     )
+    await ensure_refresh_schema(graph)
+    await reconcile(ctx["redis"], graph)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
     ctx["driver"].close()
+    await ctx["async_driver"].close()
 
 
 async def import_csv(
@@ -40,12 +76,66 @@ async def import_csv(
     return {"rows": report.rows, "bad_rows": report.bad_row_count, "seconds": report.seconds}
 
 
+async def _retrying(ctx: dict[str, Any], work: Callable[[], Awaitable[T]]) -> T:
+    """Turn connection trouble and a busy segment into an arq retry with backoff."""
+    try:
+        return await work()
+    except SegmentBusy as exc:
+        raise Retry(defer=10) from exc
+    except Exception as exc:
+        if _transient(exc):
+            raise Retry(defer=min(2 ** ctx.get("job_try", 1), 60)) from exc
+        raise
+
+
+async def refresh_segment(
+    ctx: dict[str, Any], segment_id: str, trigger: str = "MANUAL"
+) -> dict[str, Any]:
+    """Refresh one segment (job id `refresh:{segment id}:{definition version}`)."""
+    env: RefreshEnv = ctx["refresh_env"]
+    outcome = await _retrying(ctx, lambda: refresh_one(env, segment_id, trigger))
+    return outcome.to_json()
+
+
+async def refresh_segments(
+    ctx: dict[str, Any], segment_ids: list[str], trigger: str = "MANUAL"
+) -> list[dict[str, Any]]:
+    """Refresh many segments in one pass, inputs before the segments reading them."""
+    env: RefreshEnv = ctx["refresh_env"]
+    outcomes = await _retrying(ctx, lambda: refresh_pass(env, segment_ids, trigger))
+    return [o.to_json() for o in outcomes]
+
+
+async def scheduled_refresh(ctx: dict[str, Any]) -> str | None:
+    """Every minute: queue the segments whose schedule came due, skip the inactive ones."""
+    refresh: RefreshSettings = ctx["refresh_settings"]
+    env: RefreshEnv = ctx["refresh_env"]
+    system = SystemSchedule(cron=refresh.system_cron, timezone=refresh.system_timezone)
+    submitted = await schedule_tick(ctx["redis"], env.graph, system, datetime.now(UTC))
+    return submitted.job_id if submitted else None
+
+
 def redis_settings(settings: Settings) -> RedisSettings:
     return RedisSettings.from_dsn(settings.redis_url)
 
 
+def refresh_functions(refresh: RefreshSettings) -> list[Any]:
+    tries, keep = refresh.max_tries, refresh.keep_result_s
+    return [
+        func(refresh_segment, timeout=refresh.job_timeout_s, max_tries=tries, keep_result=keep),
+        func(refresh_segments, timeout=refresh.pass_timeout_s, max_tries=tries, keep_result=keep),
+    ]
+
+
+_REFRESH = RefreshSettings()
+
+
 class WorkerSettings:
-    functions: ClassVar[list[Any]] = [import_csv]
+    functions: ClassVar[list[Any]] = [import_csv, *refresh_functions(_REFRESH)]
+    cron_jobs: ClassVar[list[Any]] = [
+        cron(scheduled_refresh, minute=None, second=0, unique=True, run_at_startup=True,
+             timeout=300, keep_result=0),
+    ]  # fmt: skip
     on_startup = startup
     on_shutdown = shutdown
     redis_settings = redis_settings(get_settings())

@@ -1,0 +1,20 @@
+"""Refresh engine settings from the environment (`REFRESH_*`)."""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class RefreshSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="REFRESH_", env_file=".env", extra="ignore")
+
+    system_cron: str = "0 */12 * * *"  # the system refresh cadence (every 12 hours)
+    system_timezone: str = "UTC"
+    lease_ms: int = 60_000  # a run's claim lapses this long after its last heartbeat
+    busy_wait_s: float = 30.0
+    batch_size: int = 10_000
+    keep_versions: int = 10  # membership versions kept for "as of a past run"
+    job_timeout_s: int = 3600
+    pass_timeout_s: int = 6 * 3600
+    max_tries: int = 5
+    keep_result_s: int = 3600

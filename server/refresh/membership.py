@@ -1,0 +1,184 @@
+"""The membership writer: versioned `_MEMBER` relationships (see graph_schema.engine_labels).
+
+Version V's members are the relationships with `since <= V` and (`until` null or `> V`). A run
+holding a claim for version N on top of active version B writes only the difference:
+`since = N` for profiles that entered, `until = N` for those that left. Neither is visible to
+readers of B; the claim's switch makes all of it visible at once. Every batch is fenced by the
+claim (see claims.py), so a run that lost its claim cannot add to a newer version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any, LiteralString
+
+from server.refresh.claims import LOCK_AND_FENCE, ClaimLost
+from server.refresh.graph import Graph, Tx, compiled, rows, with_identifiers
+from server.refresh.records import Claim, Diff, MemberQuery
+
+BATCH_SIZE = 10_000
+Progress = Callable[[int, int], Awaitable[None]]  # (done, total)
+
+_ACTIVE_KEYS: LiteralString = (
+    "MATCH ()-[m:_MEMBER]->() WHERE m.segmentId = $id "
+    "AND m.since <= $version AND (m.until IS NULL OR m.until > $version) RETURN m.key AS key"
+)
+
+
+async def clean_leftovers(graph: Graph, claim: Claim, batch_size: int = BATCH_SIZE) -> int:
+    """Undo what aborted runs wrote beyond the active version; returns relationships touched.
+
+    Raises ClaimLost when the claim is taken over meanwhile.
+    """
+    total = 0
+    for query in (_DELETE_ENTERED, _RESTORE_EXITED):
+        while (done := await _fenced_count(graph, claim, query, batch_size)) > 0:
+            total += done
+    return total
+
+
+_DELETE_ENTERED: LiteralString = (
+    LOCK_AND_FENCE + "MATCH ()-[m:_MEMBER]->() WHERE m.segmentId = $id AND m.since > $base "
+    "WITH m LIMIT $limit DELETE m RETURN count(*) AS n"
+)
+_RESTORE_EXITED: LiteralString = (
+    LOCK_AND_FENCE + "MATCH ()-[m:_MEMBER]->() WHERE m.segmentId = $id AND m.until > $base "
+    "WITH m LIMIT $limit SET m.until = null RETURN count(*) AS n"
+)
+
+
+async def _fenced_count(graph: Graph, claim: Claim, query: LiteralString, limit: int) -> int:
+    async def work(tx: Tx) -> int | None:
+        found = await rows(
+            tx, query, id=claim.segment_id, run=claim.run_id, base=claim.base, limit=limit
+        )
+        return int(found[0]["n"]) if found else None
+
+    done = await graph.write(work)
+    if done is None:
+        raise ClaimLost(claim.run_id)
+    return done
+
+
+async def read_members(graph: Graph, segment_id: str, version: int) -> set[Any]:
+    """The keys of version `version` of a segment's membership."""
+    records = await graph.read(_ACTIVE_KEYS, id=segment_id, version=version)
+    return {r["key"] for r in records}
+
+
+async def evaluate(graph: Graph, query: MemberQuery) -> set[Any]:
+    """Run a compiled definition (read-only) and return its member keys.
+
+    Raises neo4j errors (a bad query is a ClientError; the run records it as FAILED).
+    """
+    async with graph.driver.session(database=graph.database) as session:
+        result = await session.run(compiled(query.cypher), query.params)
+        return {record["key"] async for record in result}
+
+
+def diff_members(active: set[Any], fresh: set[Any]) -> Diff:
+    """Who entered and who left; sorted so batches and recorded lists are deterministic."""
+    return Diff(
+        entered=tuple(sorted(fresh - active, key=_order)),
+        exited=tuple(sorted(active - fresh, key=_order)),
+        member_count=len(fresh),
+    )
+
+
+def _order(key: Any) -> tuple[str, Any]:
+    return (type(key).__name__, key)
+
+
+def _entered_query(query: MemberQuery) -> LiteralString:
+    return with_identifiers(
+        LOCK_AND_FENCE + "UNWIND $keys AS k MATCH (p:{label} {{{key}: k}}) "
+        "CREATE (s)-[:_MEMBER {{segmentId: $id, key: k, since: $version}}]->(p) "
+        "RETURN count(*) AS n",
+        label=query.profile_label,
+        key=query.profile_key,
+    )
+
+
+_EXITED: LiteralString = (
+    LOCK_AND_FENCE + "UNWIND $keys AS k MATCH ()-[m:_MEMBER {segmentId: $id, key: k}]->() "
+    "WHERE m.since <= $base AND m.until IS NULL SET m.until = $version RETURN count(*) AS n"
+)
+
+
+async def write_diff(
+    graph: Graph,
+    claim: Claim,
+    query: MemberQuery,
+    diff: Diff,
+    progress: Progress,
+    batch_size: int = BATCH_SIZE,
+) -> None:
+    """Write the diff as the claimed version, in batches. Raises ClaimLost."""
+    total = len(diff.entered) + len(diff.exited)
+    done = 0
+    for statement, keys in ((_entered_query(query), diff.entered), (_EXITED, diff.exited)):
+        for batch in _batches(keys, batch_size):
+            await _write_batch(graph, claim, statement, batch)
+            done += len(batch)
+            await progress(done, total)
+
+
+async def _write_batch(
+    graph: Graph, claim: Claim, statement: LiteralString, keys: Sequence[Any]
+) -> None:
+    async def work(tx: Tx) -> bool:
+        found = await rows(
+            tx,
+            statement,
+            id=claim.segment_id,
+            run=claim.run_id,
+            base=claim.base,
+            version=claim.version,
+            keys=list(keys),
+        )
+        return bool(found)
+
+    if not await graph.write(work):
+        raise ClaimLost(claim.run_id)
+
+
+def _batches(keys: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    return (keys[i : i + size] for i in range(0, len(keys), size))
+
+
+async def collect_garbage(
+    graph: Graph, segment_id: str, oldest_kept: int, batch_size: int = BATCH_SIZE
+) -> int:
+    """Delete memberships that ended at or before `oldest_kept` (invisible to every version
+    still kept); returns how many. Safe beside a running refresh, which never touches them."""
+    total = 0
+    while True:
+
+        async def work(tx: Tx) -> int:
+            found = await rows(
+                tx,
+                "MATCH ()-[m:_MEMBER]->() WHERE m.segmentId = $id AND m.until <= $oldest "
+                "WITH m LIMIT $limit DELETE m RETURN count(*) AS n",
+                id=segment_id,
+                oldest=oldest_kept,
+                limit=batch_size,
+            )
+            return int(found[0]["n"])
+
+        done = await graph.write(work)
+        total += done
+        if done < batch_size:
+            return total
+
+
+async def rewrite_all(
+    graph: Graph, claim: Claim, query: MemberQuery, keys: Sequence[Any],
+    batch_size: int = BATCH_SIZE,
+) -> None:  # fmt: skip
+    """The naive alternative kept for the benchmark: end every active membership and create
+    all members anew as the claimed version. Raises ClaimLost."""
+    active = sorted(await read_members(graph, claim.segment_id, claim.base), key=_order)
+    for batch in _batches(active, batch_size):
+        await _write_batch(graph, claim, _EXITED, batch)
+    for batch in _batches(keys, batch_size):
+        await _write_batch(graph, claim, _entered_query(query), batch)

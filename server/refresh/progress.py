@@ -1,0 +1,62 @@
+"""Refresh progress in phases and percent, for the API's subscription.
+
+The latest state of each segment's refresh is a Redis key (`refresh:progress:{segment id}`,
+read on subscribe) and every change is published on the `refresh:progress` channel.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from redis.asyncio import Redis
+
+from server.refresh.records import Phase
+
+CHANNEL = "refresh:progress"
+KEY_TTL_S = 24 * 3600
+Publish = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+def progress_key(segment_id: str) -> str:
+    return f"refresh:progress:{segment_id}"
+
+
+def redis_publisher(redis: Redis) -> Publish:
+    """Publish to Redis: latest state as a key, each change on the channel."""
+
+    async def publish(event: dict[str, Any]) -> None:
+        payload = json.dumps(event, separators=(",", ":"))
+        await redis.set(progress_key(event["segmentId"]), payload, ex=KEY_TTL_S)
+        await redis.publish(CHANNEL, payload)
+
+    return publish
+
+
+async def read_progress(redis: Redis, segment_id: str) -> dict[str, Any] | None:
+    """The latest published progress of a segment, None when none is kept."""
+    raw = await redis.get(progress_key(segment_id))
+    return None if raw is None else dict(json.loads(raw))
+
+
+@dataclass(slots=True)
+class ProgressReporter:
+    """One run's progress; percent updates are sent only when the whole percent changes."""
+
+    publish: Publish
+    segment_id: str
+    run_id: str
+    _last: tuple[Phase, int] | None = field(default=None)
+
+    async def phase(self, phase: Phase, percent: int = 0, **extra: Any) -> None:
+        if self._last == (phase, percent) and not extra:
+            return
+        self._last = (phase, percent)
+        event = {"segmentId": self.segment_id, "runId": self.run_id, "phase": phase.value,
+                 "percent": percent, **extra}  # fmt: skip
+        await self.publish(event)
+
+    async def writing(self, done: int, total: int) -> None:
+        await self.phase(Phase.WRITING, 100 * done // total if total else 100)

@@ -1,0 +1,179 @@
+"""One refresh of one segment, end to end: claim, evaluate with `now` fixed, diff, write the
+new version, switch, collect garbage. Everything it does is either invisible until the switch
+or undone by the next claim, so it may be killed or re-run at any point.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from server.refresh import claims, membership, runs, segments
+from server.refresh.claims import ClaimLost, RequestCancelled, SegmentBusy, SegmentMissing
+from server.refresh.definitions import Compiler, DefinitionError
+from server.refresh.graph import Graph
+from server.refresh.progress import ProgressReporter, Publish
+from server.refresh.records import Claim, Definition, Phase, RefreshOutcome, RunStatus
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RefreshEnv:
+    graph: Graph
+    compiler: Compiler
+    publish: Publish
+    lease_ms: int = 60_000
+    busy_wait_s: float = 30.0  # how long to wait for another run's claim before giving up
+    batch_size: int = membership.BATCH_SIZE
+    keep_versions: int = 10  # membership versions kept for "as of a past run"
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+
+async def refresh_segment(env: RefreshEnv, segment_id: str, trigger: str) -> RefreshOutcome:
+    """Refresh one segment now. Returns SUCCESSFUL, FAILED (bad definition or query) or
+    CANCELLED outcomes. Raises SegmentBusy when another run keeps its claim past
+    `busy_wait_s`, and Neo4j/Redis connection errors (the task retries those)."""
+    run_id = uuid.uuid4().hex
+    segment = await segments.load_segment(env.graph, segment_id)
+    definition = await segments.load_definition(env.graph, segment_id)
+    if segment is None:
+        return RefreshOutcome(segment_id=segment_id, status=RunStatus.FAILED, reason="missing")
+    now = env.clock()
+    props = {"trigger": trigger, "now": now, "definitionVersion": segment.definition_version}
+    try:
+        claim = await _claim(env, segment_id, run_id, props)
+    except RequestCancelled:
+        return RefreshOutcome(segment_id=segment_id, status=RunStatus.CANCELLED, reason="cancelled")
+    except SegmentMissing:
+        return RefreshOutcome(segment_id=segment_id, status=RunStatus.FAILED, reason="missing")
+    reporter = ProgressReporter(env.publish, segment_id, run_id)
+    return await _guarded(env, claim, definition, now, reporter)
+
+
+async def _claim(env: RefreshEnv, segment_id: str, run_id: str, props: dict[str, Any]) -> Claim:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + env.busy_wait_s
+    while True:
+        try:
+            return await claims.claim_segment(
+                env.graph, segment_id, run_id, lease_ms=env.lease_ms, run_props=props
+            )
+        except SegmentBusy:
+            if loop.time() >= deadline:
+                raise
+            await asyncio.sleep(0.2)
+
+
+async def _guarded(
+    env: RefreshEnv, claim: Claim, definition: Definition | None, now: datetime,
+    reporter: ProgressReporter,
+) -> RefreshOutcome:  # fmt: skip
+    """Run the claimed work beside a heartbeat that renews the lease and stops the work when
+    the refresh is cancelled or the claim lost."""
+    work = asyncio.ensure_future(_work(env, claim, definition, now, reporter))
+    stop_reason: list[BaseException] = []
+    beat = asyncio.ensure_future(_heartbeat(env, claim, work, stop_reason))
+    try:
+        return await work
+    except asyncio.CancelledError:
+        if not stop_reason:  # cancelled from outside (abort, timeout, shutdown)
+            await _release(env, claim, RunStatus.FAILED, "interrupted (job timeout or shutdown)")
+            raise
+        return await _ended(env, claim, stop_reason[0])
+    except (RequestCancelled, ClaimLost, DefinitionError) as exc:
+        return await _ended(env, claim, exc)
+    except Exception as exc:
+        if _transient(exc):
+            await _release(env, claim, RunStatus.FAILED, f"retrying after: {exc}", RunStatus.QUEUED)
+            raise
+        return await _ended(env, claim, exc)
+    finally:
+        beat.cancel()
+
+
+async def _ended(env: RefreshEnv, claim: Claim, exc: BaseException) -> RefreshOutcome:
+    status = RunStatus.CANCELLED if isinstance(exc, RequestCancelled) else RunStatus.FAILED
+    detail = "cancelled on request" if status is RunStatus.CANCELLED else _describe(exc)
+    await _release(env, claim, status, detail)
+    return RefreshOutcome(
+        segment_id=claim.segment_id, status=status, run_id=claim.run_id, reason=detail
+    )
+
+
+async def _release(
+    env: RefreshEnv, claim: Claim, status: RunStatus, detail: str, shown: RunStatus | None = None
+) -> None:
+    # Best effort: when Neo4j is down the lease simply runs out and the next claim cleans up.
+    with contextlib.suppress(Exception):
+        await asyncio.shield(claims.release_claim(env.graph, claim, status, detail, shown))
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, ClaimLost):
+        return "another run took over this segment (lease expired)"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _transient(exc: Exception) -> bool:
+    from neo4j.exceptions import ServiceUnavailable, SessionExpired, TransientError
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    transient = (ServiceUnavailable, SessionExpired, TransientError, RedisConnectionError)
+    return isinstance(exc, transient | OSError)
+
+
+async def _heartbeat(
+    env: RefreshEnv, claim: Claim, work: asyncio.Future[Any], reason: list[BaseException]
+) -> None:
+    interval = min(env.lease_ms / 3000, 1.0)
+    while not work.done():
+        await asyncio.sleep(interval)
+        try:
+            await claims.renew_lease(env.graph, claim, lease_ms=env.lease_ms)
+        except (RequestCancelled, ClaimLost) as exc:
+            reason.append(exc)
+            work.cancel()
+            return
+        except Exception:
+            continue
+
+
+async def _work(
+    env: RefreshEnv, claim: Claim, definition: Definition | None, now: datetime,
+    reporter: ProgressReporter,
+) -> RefreshOutcome:  # fmt: skip
+    await reporter.phase(Phase.CLAIMING, version=claim.version)
+    await membership.clean_leftovers(env.graph, claim, env.batch_size)
+    segment = await segments.load_segment(env.graph, claim.segment_id)
+    if segment is None or definition is None:
+        raise DefinitionError("the segment has no definition")
+    query = env.compiler(segment, definition, now)
+    await reporter.phase(Phase.EVALUATING)
+    fresh = await membership.evaluate(env.graph, query)
+    await reporter.phase(Phase.DIFFING)
+    active = await membership.read_members(env.graph, claim.segment_id, claim.base)
+    diff = membership.diff_members(active, fresh)
+    await reporter.phase(Phase.WRITING)
+    await membership.write_diff(env.graph, claim, query, diff, reporter.writing, env.batch_size)
+    await reporter.phase(Phase.SWITCHING, 100)
+    counts = {"members": diff.member_count, "entered": len(diff.entered),
+              "exited": len(diff.exited)}  # fmt: skip
+    await claims.switch_version(env.graph, claim, definition_version=definition.version,
+                                counts=counts)  # fmt: skip
+    await reporter.phase(Phase.DONE, 100, status=RunStatus.SUCCESSFUL.value, **counts)
+    await _collect_garbage(env, claim.segment_id)
+    return RefreshOutcome(
+        segment_id=claim.segment_id, status=RunStatus.SUCCESSFUL, run_id=claim.run_id,
+        version=claim.version, member_count=diff.member_count, entered=len(diff.entered),
+        exited=len(diff.exited),
+    )  # fmt: skip
+
+
+async def _collect_garbage(env: RefreshEnv, segment_id: str) -> None:
+    oldest = await runs.oldest_kept_version(env.graph, segment_id, env.keep_versions)
+    if oldest is not None:
+        await membership.collect_garbage(env.graph, segment_id, oldest, env.batch_size)

@@ -1,0 +1,172 @@
+"""Run history and membership over time, as domain functions the API calls.
+
+    (:_Segment)-[:_HAS_RUN]->(:_SegmentRun {id, segmentId, status, version, baseVersion,
+        definitionVersion, trigger, now, queuedAt, startedAt, finishedAt, durationMs,
+        memberCount, enteredCount, exitedCount, error})
+
+Who entered and who left in a run are not copied onto the run: they are the memberships with
+`since = version` and `until = version`, exact for every version still kept (retention), and
+the membership as of a past run is the usual interval test at that run's version.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, LiteralString
+
+from neo4j import Record
+
+from server.refresh.graph import Graph
+from server.refresh.records import Growth, RunRecord, RunStatus, TrendPoint
+
+
+def _native(value: Any) -> Any:
+    return None if value is None else value.to_native()
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def to_run(record: Record) -> RunRecord:
+    r = record["r"]
+    return RunRecord(
+        id=r["id"],
+        segment_id=r["segmentId"],
+        status=RunStatus(r["status"]),
+        version=_int(r.get("version")),
+        base_version=_int(r.get("baseVersion")),
+        definition_version=int(r.get("definitionVersion") or 0),
+        trigger=r.get("trigger") or "MANUAL",
+        now=_native(r.get("now") or r.get("startedAt")),
+        queued_at=_native(r.get("queuedAt")),
+        started_at=_native(r.get("startedAt")),
+        finished_at=_native(r.get("finishedAt")),
+        duration_ms=_int(r.get("durationMs")),
+        member_count=_int(r.get("memberCount")),
+        entered_count=_int(r.get("enteredCount")),
+        exited_count=_int(r.get("exitedCount")),
+        error=r.get("error"),
+    )
+
+
+async def list_runs(graph: Graph, segment_id: str, limit: int = 100) -> list[RunRecord]:
+    """The segment's runs, newest first."""
+    records = await graph.read(
+        "MATCH (r:_SegmentRun {segmentId: $id}) RETURN r ORDER BY r.startedAt DESC LIMIT $n",
+        id=segment_id,
+        n=limit,
+    )
+    return [to_run(r) for r in records]
+
+
+async def get_run(graph: Graph, run_id: str) -> RunRecord | None:
+    records = await graph.read("MATCH (r:_SegmentRun {id: $id}) RETURN r", id=run_id)
+    return to_run(records[0]) if records else None
+
+
+async def last_successful_run(graph: Graph, segment_id: str) -> RunRecord | None:
+    records = await graph.read(
+        "MATCH (r:_SegmentRun {segmentId: $id, status: 'SUCCESSFUL'}) "
+        "RETURN r ORDER BY r.version DESC LIMIT 1",
+        id=segment_id,
+    )
+    return to_run(records[0]) if records else None
+
+
+async def _keys(
+    graph: Graph, query: LiteralString, segment_id: str, version: int, first: int, after: Any
+) -> list[Any]:
+    records = await graph.read(
+        query + " AND ($after IS NULL OR m.key > $after) "
+        "RETURN m.key AS key ORDER BY m.key LIMIT $first",
+        id=segment_id,
+        version=version,
+        after=after,
+        first=first,
+    )
+    return [r["key"] for r in records]
+
+
+async def entered_keys(
+    graph: Graph, segment_id: str, version: int, first: int = 100, after: Any = None
+) -> list[Any]:
+    """Keys that entered in the run that wrote `version` (keyset page after `after`)."""
+    return await _keys(
+        graph,
+        "MATCH ()-[m:_MEMBER]->() WHERE m.segmentId = $id AND m.since = $version",
+        segment_id, version, first, after,
+    )  # fmt: skip
+
+
+async def exited_keys(
+    graph: Graph, segment_id: str, version: int, first: int = 100, after: Any = None
+) -> list[Any]:
+    """Keys that left in the run that wrote `version` (keyset page after `after`)."""
+    return await _keys(
+        graph,
+        "MATCH ()-[m:_MEMBER]->() WHERE m.segmentId = $id AND m.until = $version",
+        segment_id, version, first, after,
+    )  # fmt: skip
+
+
+async def members_as_of(
+    graph: Graph, segment_id: str, version: int, first: int = 100, after: Any = None
+) -> list[Any]:
+    """Member keys of version `version` (any kept run's, or the active one), keyset-paged."""
+    return await _keys(
+        graph,
+        "MATCH ()-[m:_MEMBER]->() WHERE m.segmentId = $id AND m.since <= $version "
+        "AND (m.until IS NULL OR m.until > $version)",
+        segment_id, version, first, after,
+    )  # fmt: skip
+
+
+async def trend(graph: Graph, segment_id: str, start: datetime, end: datetime) -> list[TrendPoint]:
+    """Member count of each successful run finished in [start, end], oldest first."""
+    records = await graph.read(
+        "MATCH (r:_SegmentRun {segmentId: $id, status: 'SUCCESSFUL'}) "
+        "WHERE r.finishedAt >= $start AND r.finishedAt <= $end "
+        "RETURN r.finishedAt AS at, r.memberCount AS n, r.version AS v ORDER BY r.version",
+        id=segment_id,
+        start=start,
+        end=end,
+    )
+    return [
+        TrendPoint(at=r["at"].to_native(), member_count=r["n"], version=r["v"]) for r in records
+    ]
+
+
+async def growth(
+    graph: Graph, segment_id: str, now: datetime, window: timedelta = timedelta(days=7)
+) -> Growth | None:
+    """Member count of the latest successful run against the latest one at or before
+    `now - window` (the oldest run inside the window when none is older); None without runs."""
+    since = now - window
+    records = await graph.read(
+        "MATCH (r:_SegmentRun {segmentId: $id, status: 'SUCCESSFUL'}) WHERE r.finishedAt <= $now "
+        "WITH r ORDER BY r.version "
+        "WITH collect(r) AS runs WHERE size(runs) > 0 "
+        "WITH runs, [x IN runs WHERE x.finishedAt <= $since] AS before "
+        "RETURN runs[-1].memberCount AS current, "
+        "  CASE WHEN size(before) > 0 THEN before[-1].memberCount "
+        "       ELSE runs[0].memberCount END AS previous",
+        id=segment_id,
+        now=now,
+        since=since,
+    )
+    if not records:
+        return None
+    return Growth(current=records[0]["current"], previous=records[0]["previous"], since=since)
+
+
+async def oldest_kept_version(graph: Graph, segment_id: str, keep: int) -> int | None:
+    """The version of the `keep`-th newest successful run: memberships that ended at or before
+    it are invisible to every kept version. None while fewer runs exist."""
+    records = await graph.read(
+        "MATCH (r:_SegmentRun {segmentId: $id, status: 'SUCCESSFUL'}) "
+        "RETURN r.version AS v ORDER BY r.version DESC SKIP $skip LIMIT 1",
+        id=segment_id,
+        skip=keep - 1,
+    )
+    return int(records[0]["v"]) if records else None
