@@ -31,14 +31,15 @@ Source = str | Mapping[str, Any] | ast.Segment
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class CompiledSegment:
-    text: str  # canonical text
+    canonical: str  # canonical text (`format_segment`)
     json: dict[str, Any]  # JSON form
     audience: str  # entity name
     timezone: str
     now: dt.datetime
-    cypher: CypherForms  # members / count / members_in_keys / clause_counts
+    cypher: str  # the members query: `RETURN <profile key> AS key`
     params: dict[str, Param]  # of every form ($keys apart)
-    clauses: tuple[str, ...]  # canonical text of clause c0, c1, ... of `cypher.clause_counts`
+    forms: CypherForms  # members / count / members_in_keys / clause_counts
+    clauses: tuple[str, ...]  # canonical text of clause c0, c1, ... of `forms.clause_counts`
     referenced_segments: tuple[str, ...]
     paths: tuple[str, ...]  # every relationship path used, e.g. "Customer -PLACED-> Order"
     tree: ast.Segment
@@ -109,13 +110,14 @@ def compile_segment(
     bound = validate_segment(tree, schema, now=now, timezone=timezone)
     forms = print_cypher(bound)
     return CompiledSegment(
-        text=format_ast(tree),
+        canonical=format_ast(tree),
         json=to_json(tree),
         audience=bound.audience.name,
         timezone=bound.timezone,
         now=bound.now,
-        cypher=forms,
+        cypher=forms.members.text,
         params=forms.members.params,
+        forms=forms,
         clauses=clause_texts(tree),
         referenced_segments=bound.referenced_segments,
         paths=resolved_paths(bound),
@@ -136,15 +138,15 @@ def explain(
     compiled = compile_segment(source, schema, now=now, timezone=timezone)
     columns = tuple(f"c{i}" for i in range(len(compiled.clauses)))
     return Explanation(
-        text=compiled.text,
-        cypher=compiled.cypher.members.text,
+        text=compiled.canonical,
+        cypher=compiled.cypher,
         params=compiled.params,
         timezone=compiled.timezone,
         now=compiled.now,
         paths=compiled.paths,
         referenced_segments=compiled.referenced_segments,
         clauses=tuple(zip(compiled.clauses, columns, strict=True)),
-        clause_counts=compiled.cypher.clause_counts,
+        clause_counts=compiled.forms.clause_counts,
     )
 
 
