@@ -1,0 +1,3 @@
+MATCH (n0:`Customer`)
+WHERE ((n0.`createdOn` >= $p0 AND n0.`createdOn` < $p1) OR (n0.`createdOn` >= $p2 AND n0.`createdOn` < $p3) OR (n0.`createdOn` >= $p4 AND n0.`createdOn` < $p5) OR (n0.`createdOn` >= $p6 AND n0.`createdOn` < $p7) OR (n0.`createdOn` >= $p8 AND n0.`createdOn` < $p9) OR (n0.`createdOn` >= $p10 AND n0.`createdOn` < $p11) OR n0.`createdOn` < $p12 OR n0.`createdOn` > $p13 OR EXISTS { MATCH (n0)-[r0:`PLACED`]->(n1:`Order`) WHERE ((n1.`placedAt` >= $p14 AND n1.`placedAt` < $p15) OR n1.`placedAt` > $p16 OR (n1.`placedAt` >= $p17 AND n1.`placedAt` < $p18)) })
+RETURN n0.`customerId` AS key

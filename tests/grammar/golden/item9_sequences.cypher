@@ -1,0 +1,3 @@
+MATCH (n0:`Customer`)
+WHERE (EXISTS { MATCH (n0)-[r0:`HAS_ONLINE_ACCOUNT`]->(n1:`OnlineAccount`)-[r1:`STARTED`]->(n2:`WebSession`)-[r2:`VIEWED`]->(n3:`PageView`) WHERE n3.`at` IS NOT NULL AND toLower(n3.`url`) CONTAINS $p0 AND NOT EXISTS { MATCH (n0)-[r3:`PLACED`]->(n4:`Order`) WHERE n4.`placedAt` > n3.`at` AND n4.`placedAt` <= n3.`at` + duration({days: $p1}) } } OR EXISTS { MATCH (n0)-[r4:`RECEIVED`]->(n5:`EmailEvent`) WHERE n5.`at` IS NOT NULL AND n5.`type` = $p2 AND EXISTS { MATCH (n0)-[r5:`PLACED`]->(n6:`Order`) WHERE n6.`placedAt` > n5.`at` AND n6.`placedAt` <= n5.`at` + duration({days: $p3}) AND n6.`total` > $p4 } })
+RETURN n0.`customerId` AS key
