@@ -20,18 +20,34 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
+from server.api.common import decode_gid, field
+from server.api.context import Info
 from server.api.errors import ErrorCode, ErrorPolicy, with_code
 from server.api.graph_schema import GraphSchemaQueries
 from server.api.segments.mutations import SegmentMutations
 from server.api.segments.queries import SegmentQueries
+from server.api.segments.types import Segment
 from server.settings import Settings
 
 SDL_PATH = Path(__file__).with_name("schema.graphql")
 
 
 @strawberry.type
-class Query(SegmentQueries, GraphSchemaQueries):
-    node: relay.Node | None = relay.node()
+class NodeQueries:
+    # A plain resolver rather than `relay.node()`: that field mutates itself when a schema is
+    # built, so a second app in the same process (tests, workers) could not build its schema.
+    @field("Any object by its global id.")
+    async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:
+        segment_id = decode_gid(id, "Segment")
+        if segment_id is None:
+            return None
+        found = await Segment.resolve_nodes(info=info, node_ids=[segment_id])
+        return found[0]
+
+
+@strawberry.type
+class Query(SegmentQueries, GraphSchemaQueries, NodeQueries):
+    pass
 
 
 @strawberry.type

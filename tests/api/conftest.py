@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import neo4j
@@ -35,11 +36,21 @@ class Api:
         return data
 
 
-@pytest.fixture
-def api(empty_graph: neo4j.Driver, settings: Settings) -> Iterator[Api]:
+@contextmanager
+def running(settings: Settings) -> Iterator[Api]:
+    """The app with its lifespan started (driver, pool, constraints) for these settings."""
     with TestClient(create_app(settings)) as client:
         yield Api(client)
 
+
+@pytest.fixture
+def api(empty_graph: neo4j.Driver, settings: Settings) -> Iterator[Api]:
+    with running(settings) as client:
+        yield client
+
+
+OSLO = "segment Customer where city = 'Oslo'"
+CANONICAL_OSLO = 'segment Customer\nwhere city = "Oslo"\n'
 
 CREATE = """
 mutation Create($input: CreateSegmentInput!) {
@@ -55,7 +66,7 @@ mutation Create($input: CreateSegmentInput!) {
 
 def create(api: Api, **fields: Any) -> Json:
     """createSegment with defaults for a valid dynamic Customer segment; returns the payload."""
-    payload = {"audience": "Customer", "definition": {"text": "Customer where city = 'Oslo'"}}
+    payload: Json = {"audience": "Customer", "definition": {"text": OSLO}}
     payload |= fields
     result: Json = api.data(CREATE, input=payload)["createSegment"]
     return result

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from server.api.errors import Problem
 from server.store.records import ScheduleKind, SegmentType
@@ -14,7 +15,7 @@ T = TypeVar("T")
 @dataclass(frozen=True, slots=True)
 class DefinitionSource:
     text: str | None = None
-    tree: object | None = None  # the JSON form a visual builder sends
+    tree: Mapping[str, Any] | None = None  # the JSON form a visual builder sends
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,46 +1,84 @@
 """The one place the API asks the segment language whether a definition compiles.
 
-`check_definition` returns a `DefinitionCheck` (canonical text and JSON when valid, coded
-diagnostics with positions otherwise, and the names of the segments the definition reads).
+`check_definition` wraps `grammar.compile_segment`: canonical text and JSON form when valid;
+otherwise the grammar's error as a coded diagnostic with its span. It never raises for bad
+input, so a definition that does not compile can still be saved (as a draft).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from grammar import SegmentError, Span, compile_segment
 from graph_schema.model import GraphSchema
 from server.store.records import Diagnostic
+
+EMPTY_DEFINITION = "EMPTY_DEFINITION"
+AUDIENCE_MISMATCH = "AUDIENCE_MISMATCH"
+LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
+MAX_DEFINITION_CHARS = 100_000
 
 
 @dataclass(frozen=True, slots=True)
 class DefinitionCheck:
-    text: str
-    json: str | None
+    text: str  # canonical text when valid, as written otherwise
+    json: str | None  # the JSON form, when valid
     valid: bool
     diagnostics: tuple[Diagnostic, ...]
-    references: tuple[str, ...]
-
-
-EMPTY_DEFINITION = "EMPTY_DEFINITION"
+    references: tuple[str, ...]  # names of the segments it reads
 
 
 def check_definition(
     text: str | None,
-    tree: object | None,
+    tree: Mapping[str, Any] | None,
     schema: GraphSchema,
     *,
     audience: str,
     timezone: str,
     now: datetime,
 ) -> DefinitionCheck:
-    """Compile a definition given as text or as its JSON tree; never raises for bad input."""
-    written = text if text is not None else ""
-    tree_text = json.dumps(tree, sort_keys=True) if tree is not None else None
-    if not written.strip() and tree is None:
-        problem = Diagnostic(code=EMPTY_DEFINITION, message="the definition is empty")
-        return DefinitionCheck(written, None, False, (problem,), ())
-    # TODO(grammar): call grammar.compile_segment once it lands; until then any non-empty
-    # definition is accepted as written.
-    return DefinitionCheck(written, tree_text, True, (), ())
+    """Compile a definition given as text or as its JSON form."""
+    written = text if text is not None else json.dumps(tree, sort_keys=True)
+    if (text is None and tree is None) or (text is not None and not text.strip()):
+        return _invalid(written, Diagnostic(code=EMPTY_DEFINITION, message="it is empty"))
+    if len(written) > MAX_DEFINITION_CHARS:
+        message = f"at most {MAX_DEFINITION_CHARS} characters"
+        return _invalid(written, Diagnostic(code=LIMIT_EXCEEDED, message=message))
+    source: str | Mapping[str, Any] = text if text is not None else tree or {}
+    try:
+        compiled = compile_segment(source, schema, now=now, timezone=timezone)
+    except SegmentError as exc:
+        return _invalid(written, to_diagnostic(exc, written if text is not None else None))
+    if compiled.audience.casefold() != audience.casefold():
+        message = f"it selects {compiled.audience}, but the segment's audience is {audience}"
+        return _invalid(written, Diagnostic(code=AUDIENCE_MISMATCH, message=message))
+    return DefinitionCheck(
+        compiled.canonical,
+        json.dumps(compiled.json, sort_keys=True),
+        True,
+        (),
+        compiled.referenced_segments,
+    )
+
+
+def _invalid(written: str, problem: Diagnostic) -> DefinitionCheck:
+    return DefinitionCheck(written, None, False, (problem,), ())
+
+
+def to_diagnostic(error: SegmentError, text: str | None) -> Diagnostic:
+    """The grammar's error with its start and end positions (positions only for text)."""
+    span = error.span
+    message = (
+        f"{error.message} Did you mean `{error.suggestion}`?" if error.suggestion else error.message
+    )
+    if span is None or text is None:
+        return Diagnostic(code=str(error.code), message=message)
+    end = Span.at(text, span.end)
+    return Diagnostic(
+        code=str(error.code), message=message, line=span.line, column=span.column,
+        end_line=end.line, end_column=end.column,
+    )  # fmt: skip

@@ -20,7 +20,12 @@ class DefinitionInput:
         # Text wins when both are sent: it is what a person typed last.
         if self.text is not None:
             return c.DefinitionSource(text=self.text)
-        return c.DefinitionSource(tree=self.json)
+        if self.json is None:
+            return c.DefinitionSource()
+        # A JSON value that is not an object still goes to the compiler, which reports it.
+        return c.DefinitionSource(
+            tree=self.json if isinstance(self.json, dict) else {"": self.json}
+        )
 
 
 @strawberry.input
