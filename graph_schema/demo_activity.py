@@ -205,7 +205,7 @@ def leads(
         + 0.9 * np.minimum(attended[owner], 2)
         + 0.12 * np.minimum(sessions[owner], 10)
     )
-    logit = -2.2 + 1.5 * c.engagement[owner] + behaviour
+    logit = -2.4 + 1.8 * c.engagement[owner] + behaviour
     converted = rng.random(m) < sigmoid(logit)
     converted_at = np.maximum(created - rng.uniform(1, 60, m), 0)
     status = np.where(converted, "converted", np.where(created < 45, "open", "lost"))

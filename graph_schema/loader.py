@@ -265,6 +265,10 @@ def _relationship(
     )  # fmt: skip
 
 
+def _has_field(node: Node, name: str) -> bool:
+    return isinstance(node, yaml.MappingNode) and any(k.value == name for k, _ in node.value)
+
+
 def _check_labels(r: _Reader, entities: list[tuple[Entity, Node]]) -> None:
     seen: dict[str, str] = {}
     for entity, node in entities:
@@ -290,7 +294,9 @@ def _schema(r: _Reader, root: Node | None, default_name: str) -> GraphSchema | N
     built = [(_entity(r, n, v), k) for n, k, v in entity_entries]
     entities = [(e, k) for e, k in built if e is not None]
     _check_labels(r, entities)
-    if entity_entries and not any(e.profile for e, _ in entities):
+    # A declared but broken `profile:` is reported on its own; NO_PROFILE would only cascade.
+    declared = any(_has_field(v, "profile") for _, _, v in entity_entries)
+    if entity_entries and not declared and not any(e.profile for e, _ in entities):
         r.add(Code.NO_PROFILE, f["entities"][0], "no entity is a profile (`profile: true`)")
     keys = {e.name: e.key for e, _ in entities}
     rels: list[Relationship] = []
