@@ -26,6 +26,14 @@ LOCK_AND_FENCE: LiteralString = (
 )
 
 
+async def holds_claim(tx: Tx, claim: Claim) -> bool:
+    """Take the segment's write lock and check the claim is still this run's (the fence).
+    The lock is held until the transaction ends, so the rest of it is fenced too."""
+    return bool(
+        await rows(tx, LOCK_AND_FENCE + "RETURN true", id=claim.segment_id, run=claim.run_id)
+    )
+
+
 class SegmentMissing(Exception):
     """No `_Segment` has this id."""
 

@@ -53,10 +53,13 @@ def with_identifiers(template: LiteralString, **names: str) -> LiteralString:
 
     Raises ValueError for a name no quoting can make safe (see `quote_identifier`).
     """
-    quoted = {slot: quote_identifier(name) for slot, name in names.items()}
     # Safe as a literal: every inserted piece went through quote_identifier (mypy reads
     # LiteralString as str, so no cast is needed; the annotation documents the promise).
-    return template.format(**quoted)
+    # Plain replace rather than str.format: Cypher maps use braces too.
+    text = template
+    for slot, name in names.items():
+        text = text.replace("{" + slot + "}", quote_identifier(name))
+    return text
 
 
 def compiled(text: str) -> LiteralString:

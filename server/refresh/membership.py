@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, LiteralString
 
-from server.refresh.claims import LOCK_AND_FENCE, ClaimLost
+from server.refresh.claims import ClaimLost, holds_claim
 from server.refresh.graph import Graph, Tx, compiled, rows, with_identifiers
 from server.refresh.records import Claim, Diff, MemberQuery
 
@@ -38,21 +38,21 @@ async def clean_leftovers(graph: Graph, claim: Claim, batch_size: int = BATCH_SI
 
 
 _DELETE_ENTERED: LiteralString = (
-    LOCK_AND_FENCE + "MATCH ()-[m:_MEMBER]->() WHERE m.segmentId = $id AND m.since > $base "
+    "MATCH ()-[m:_MEMBER]->() WHERE m.segmentId = $id AND m.since > $base "
     "WITH m LIMIT $limit DELETE m RETURN count(*) AS n"
 )
 _RESTORE_EXITED: LiteralString = (
-    LOCK_AND_FENCE + "MATCH ()-[m:_MEMBER]->() WHERE m.segmentId = $id AND m.until > $base "
+    "MATCH ()-[m:_MEMBER]->() WHERE m.segmentId = $id AND m.until > $base "
     "WITH m LIMIT $limit SET m.until = null RETURN count(*) AS n"
 )
 
 
 async def _fenced_count(graph: Graph, claim: Claim, query: LiteralString, limit: int) -> int:
     async def work(tx: Tx) -> int | None:
-        found = await rows(
-            tx, query, id=claim.segment_id, run=claim.run_id, base=claim.base, limit=limit
-        )
-        return int(found[0]["n"]) if found else None
+        if not await holds_claim(tx, claim):
+            return None
+        found = await rows(tx, query, id=claim.segment_id, base=claim.base, limit=limit)
+        return int(found[0]["n"])
 
     done = await graph.write(work)
     if done is None:
@@ -91,8 +91,8 @@ def _order(key: Any) -> tuple[str, Any]:
 
 def _entered_query(query: MemberQuery) -> LiteralString:
     return with_identifiers(
-        LOCK_AND_FENCE + "UNWIND $keys AS k MATCH (p:{label} {{{key}: k}}) "
-        "CREATE (s)-[:_MEMBER {{segmentId: $id, key: k, since: $version}}]->(p) "
+        "MATCH (s:_Segment {id: $id}) UNWIND $keys AS k MATCH (p:{label} {{key}: k}) "
+        "CREATE (s)-[:_MEMBER {segmentId: $id, key: k, since: $version}]->(p) "
         "RETURN count(*) AS n",
         label=query.profile_label,
         key=query.profile_key,
@@ -100,7 +100,7 @@ def _entered_query(query: MemberQuery) -> LiteralString:
 
 
 _EXITED: LiteralString = (
-    LOCK_AND_FENCE + "UNWIND $keys AS k MATCH ()-[m:_MEMBER {segmentId: $id, key: k}]->() "
+    "UNWIND $keys AS k MATCH ()-[m:_MEMBER {segmentId: $id, key: k}]->() "
     "WHERE m.since <= $base AND m.until IS NULL SET m.until = $version RETURN count(*) AS n"
 )
 
@@ -127,16 +127,13 @@ async def _write_batch(
     graph: Graph, claim: Claim, statement: LiteralString, keys: Sequence[Any]
 ) -> None:
     async def work(tx: Tx) -> bool:
-        found = await rows(
-            tx,
-            statement,
-            id=claim.segment_id,
-            run=claim.run_id,
-            base=claim.base,
-            version=claim.version,
+        if not await holds_claim(tx, claim):
+            return False
+        await rows(
+            tx, statement, id=claim.segment_id, base=claim.base, version=claim.version,
             keys=list(keys),
-        )
-        return bool(found)
+        )  # fmt: skip
+        return True
 
     if not await graph.write(work):
         raise ClaimLost(claim.run_id)

@@ -123,7 +123,7 @@ def _transient(exc: Exception) -> bool:
     from redis.exceptions import ConnectionError as RedisConnectionError
 
     transient = (ServiceUnavailable, SessionExpired, TransientError, RedisConnectionError)
-    return isinstance(exc, transient | OSError)
+    return isinstance(exc, (*transient, OSError))
 
 
 async def _heartbeat(
