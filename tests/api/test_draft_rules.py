@@ -1,0 +1,132 @@
+"""A definition that does not compile is saved as a draft (dynamic) or inactive (static) with
+its diagnostics; activating it is refused until it compiles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.api.conftest import Api, codes, create_ok
+
+ACTIVATE = """
+mutation($id: ID!) {
+  activateSegment(id: $id) { segment { state } userErrors { code field } }
+}
+"""
+
+UPDATE = """
+mutation($id: ID!, $text: String!) {
+  updateSegment(input: {id: $id, definition: {text: $text}}) {
+    segment { state draft definition { version valid diagnostics { code } } }
+    userErrors { code field }
+  }
+}
+"""
+
+DIAGNOSTICS = """
+query($id: ID!) {
+  segment(id: $id) {
+    definition { valid diagnostics { code span { line column } end { line column } } }
+  }
+}
+"""
+
+
+def diagnostics(api: Api, segment_id: str) -> dict[str, Any]:
+    found: dict[str, Any] = api.data(DIAGNOSTICS, id=segment_id)["segment"]["definition"]
+    return found
+
+
+def test_invalid_dynamic_definition_is_saved_as_a_draft(api: Api) -> None:
+    seg = create_ok(api, name="typo", definition={"text": "segment Customer\nwhere cty = 'Oslo'"})
+    assert (seg["state"], seg["draft"]) == ("INACTIVE", True)
+    found = diagnostics(api, seg["id"])
+    assert found["valid"] is False
+    assert found["diagnostics"] == [
+        {
+            "code": "UNKNOWN_ATTRIBUTE",
+            "span": {"line": 2, "column": 7},
+            "end": {"line": 2, "column": 10},
+        }
+    ]
+    refused = api.data(ACTIVATE, id=seg["id"])["activateSegment"]
+    assert codes(refused) == [("DEFINITION_INVALID", ["id"])]
+
+
+def test_fixing_a_draft_activates_it(api: Api) -> None:
+    seg = create_ok(api, name="typo", definition={"text": "segment Customer where"})
+    assert seg["definition"]["diagnostics"] == [{"code": "SYNTAX_UNEXPECTED_END"}]
+    fixed = api.data(UPDATE, id=seg["id"], text="segment Customer where city = 'Oslo'")
+    segment = fixed["updateSegment"]["segment"]
+    assert (segment["state"], segment["draft"]) == ("ACTIVE", False)
+    assert segment["definition"] == {"version": 2, "valid": True, "diagnostics": []}
+
+
+def test_breaking_a_valid_definition_makes_it_a_draft(api: Api) -> None:
+    seg = create_ok(api, name="oslo")
+    broken = api.data(UPDATE, id=seg["id"], text="segment Customer where city = ")
+    segment = broken["updateSegment"]["segment"]
+    assert (segment["state"], segment["draft"]) == ("INACTIVE", True)
+
+
+def test_invalid_static_definition_is_inactive_not_draft(api: Api) -> None:
+    seg = create_ok(api, name="expo", type="STATIC", definition={"text": "segment Nobody where"})
+    assert (seg["state"], seg["draft"]) == ("INACTIVE", False)
+    refused = api.data(ACTIVATE, id=seg["id"])["activateSegment"]
+    assert codes(refused) == [("DEFINITION_INVALID", ["id"])]
+
+
+def test_static_segment_without_definition_is_valid(api: Api) -> None:
+    seg = create_ok(api, name="expo", type="STATIC", definition=None)
+    assert (seg["state"], seg["draft"], seg["schedule"]["kind"]) == ("ACTIVE", False, "MANUAL")
+
+
+def test_empty_dynamic_definition_is_a_draft(api: Api) -> None:
+    seg = create_ok(api, name="empty", definition={"text": "  "})
+    assert seg["draft"] is True
+    assert seg["definition"]["diagnostics"] == [{"code": "EMPTY_DEFINITION"}]
+
+
+def test_audience_must_match_the_definition(api: Api) -> None:
+    seg = create_ok(api, name="acc", definition={"text": "segment Account where name = 'x'"})
+    assert seg["definition"]["diagnostics"] == [{"code": "AUDIENCE_MISMATCH"}]
+
+
+def test_json_form_is_accepted_and_returned(api: Api) -> None:
+    seg = create_ok(api, name="oslo")
+    tree = api.data("query($id: ID!) { segment(id: $id) { definition { json } } }", id=seg["id"])[
+        "segment"
+    ]["definition"]["json"]
+    copy = create_ok(api, name="from_json", definition={"json": tree})
+    assert copy["definition"]["text"] == seg["definition"]["text"]
+    assert copy["draft"] is False
+
+
+def test_referencing_a_draft_or_missing_segment_is_refused(api: Api) -> None:
+    create_ok(api, name="broken", definition={"text": "segment Customer where"})
+    reader = create_ok(
+        api, name="reader", definition={"text": "segment Customer where in segment broken"}
+    )
+    assert reader["draft"] is True
+    assert reader["definition"]["diagnostics"] == [{"code": "SEGMENT_NOT_VALID"}]
+    ghost = create_ok(
+        api, name="ghost", definition={"text": "segment Customer where in segment nope"}
+    )
+    assert ghost["definition"]["diagnostics"] == [{"code": "UNKNOWN_SEGMENT"}]
+
+
+def test_dependency_cycles_are_refused(api: Api) -> None:
+    a = create_ok(api, name="a")
+    create_ok(api, name="b", definition={"text": "segment Customer where in segment a"})
+    cycle = api.data(UPDATE, id=a["id"], text="segment Customer where in segment b")
+    definition = cycle["updateSegment"]["segment"]["definition"]
+    assert definition["diagnostics"] == [{"code": "DEPENDENCY_CYCLE"}]
+
+
+def test_compound_segments_read_other_segments(api: Api) -> None:
+    create_ok(api, name="a")
+    plain = create_ok(api, name="c1", type="COMPOUND")
+    assert plain["definition"]["diagnostics"] == [{"code": "COMPOUND_NEEDS_SEGMENTS"}]
+    compound = create_ok(
+        api, name="c2", type="COMPOUND", definition={"text": "segment Customer where in segment a"}
+    )
+    assert (compound["state"], compound["draft"]) == ("ACTIVE", False)
