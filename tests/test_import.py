@@ -1,0 +1,269 @@
+"""The importer against the real Neo4j, on a small custom schema (not the default one)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from textwrap import dedent
+
+import neo4j
+import pytest
+from neo4j.time import Date, DateTime
+
+from graph_schema import GraphSchema, parse_schema
+from graph_schema.import_report import DataImportError, ImportProgress
+from graph_schema.importer import import_directory
+
+pytestmark = pytest.mark.services
+
+SCHEMA = dedent(
+    """\
+    entities:
+      Member:
+        key: memberId
+        profile: true
+        csv: members.csv
+        attributes:
+          memberId: integer
+          name: string
+          joined: date
+          vip: {type: boolean, indexed: true}
+          score: float
+      Store:
+        key: code
+        csv: stores.csv
+        attributes: {code: string, city: {type: string, indexed: true}}
+      Purchase:
+        key: purchaseId
+        csv: purchases.csv
+        attributes: {purchaseId: string, amount: float, at: datetime}
+    relationships:
+      MADE: {from: Member, to: Purchase, csv: purchases.csv, from_column: buyer}
+      AT_STORE: {from: Purchase, to: Store, csv: purchases.csv, to_column: store}
+      FAVOURS:
+        from: Member
+        to: Store
+        csv: favourites.csv
+        to_column: store
+        attributes: {since: date, rank: {type: integer, indexed: true}}
+    """
+)
+
+FILES = {
+    "members.csv": "memberId,name,joined,vip,score\n"
+    '1,Ann,2024-01-02,true,1.5\n2,"Bob ""B"", Jr.",,no,\n3,Zoë,2023-12-31,0,-2\n',
+    "stores.csv": "code,city\nS1,Oslo\nS2,\n",
+    "purchases.csv": "purchaseId,buyer,store,amount,at\n"
+    "P1,1,S1,10.5,2024-05-01T10:00:00\n"
+    "P2,2,S2,3,2024-05-01 11:00:00+02:00\n"
+    "P3,,S1,1,2024-05-02T00:00:00Z\n",
+    "favourites.csv": "memberId,store,since,rank\n1,S1,2023-01-01,1\n2,S2,,\n",
+}
+
+
+def write_files(folder: Path, extra: dict[str, str] | None = None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in FILES.items():
+        (folder / name).write_text(text + (extra or {}).get(name, ""), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def schema() -> GraphSchema:
+    return parse_schema(SCHEMA, "shop.yaml")
+
+
+def fingerprint(driver: neo4j.Driver) -> str:
+    """A hash of every node and relationship with its properties, independent of element ids."""
+    nodes = driver.execute_query("MATCH (n) RETURN labels(n) AS l, properties(n) AS p").records
+    rels = driver.execute_query(
+        "MATCH (a)-[e]->(b) RETURN labels(a) AS la, properties(a) AS pa, type(e) AS t, "
+        "properties(e) AS pe, labels(b) AS lb, properties(b) AS pb"
+    ).records
+    lines = sorted(repr((sorted(r["l"]), sorted(r["p"].items()))) for r in nodes)
+    lines += sorted(
+        repr([r["t"], *(sorted(r[k].items()) for k in ("pa", "pe", "pb")), r["la"], r["lb"]])
+        for r in rels
+    )
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def count(driver: neo4j.Driver, pattern: str) -> int:
+    return int(driver.execute_query(f"MATCH {pattern} RETURN count(*) AS c").records[0]["c"])
+
+
+def test_round_trip_counts_types_constraints_indexes(
+    empty_graph: neo4j.Driver, schema: GraphSchema, tmp_path: Path
+) -> None:
+    events: list[ImportProgress] = []
+    report = import_directory(empty_graph, schema, write_files(tmp_path), progress=events.append)
+
+    assert report.ok
+    assert [(f.file, f.name, f.rows, f.written, f.skipped) for f in report.files] == [
+        ("members.csv", "Member", 3, 3, 0),
+        ("stores.csv", "Store", 2, 2, 0),
+        ("purchases.csv", "Purchase", 3, 3, 0),
+        ("purchases.csv", "MADE", 3, 2, 1),  # P3 has no buyer: no relationship, not an error
+        ("purchases.csv", "AT_STORE", 3, 3, 0),
+        ("favourites.csv", "FAVOURS", 2, 2, 0),
+    ]
+    assert report.rows == 16
+    assert (count(empty_graph, "(:Member)"), count(empty_graph, "(:Purchase)")) == (3, 3)
+    assert count(empty_graph, "(:Member)-[:MADE]->(:Purchase)") == 2
+    assert count(empty_graph, "(:Member)-[:FAVOURS]->(:Store)") == 2
+
+    bob = empty_graph.execute_query("MATCH (m:Member {memberId: 2}) RETURN m").records[0]["m"]
+    assert dict(bob) == {"memberId": 2, "name": 'Bob "B", Jr.', "vip": False}  # empty = absent
+    ann = empty_graph.execute_query("MATCH (m:Member {memberId: 1}) RETURN m").records[0]["m"]
+    assert ann["joined"] == Date(2024, 1, 2)
+    assert (ann["vip"], ann["score"]) == (True, 1.5)
+    at = {
+        r["id"]: r["at"]
+        for r in empty_graph.execute_query(
+            "MATCH (p:Purchase) RETURN p.purchaseId AS id, p.at AS at"
+        ).records
+    }
+    assert all(isinstance(v, DateTime) and v.tzinfo is not None for v in at.values())
+    assert at["P1"].utcoffset().total_seconds() == 0  # naive = UTC
+    assert at["P2"].utcoffset().total_seconds() == 7200
+    fav = empty_graph.execute_query("MATCH ()-[f:FAVOURS {rank: 1}]->() RETURN f").records[0]
+    assert fav["f"]["since"] == Date(2023, 1, 1)
+
+    constraints = {r["name"]: r for r in empty_graph.execute_query("SHOW CONSTRAINTS").records}
+    assert set(report.constraints) == {
+        "Member_memberId_key",
+        "Store_code_key",
+        "Purchase_purchaseId_key",
+    }
+    for name in report.constraints:
+        assert constraints[name]["type"] == "UNIQUENESS"
+    indexes = {r["name"]: r for r in empty_graph.execute_query("SHOW INDEXES").records}
+    assert set(report.indexes) == {"Member_vip_idx", "Store_city_idx", "FAVOURS_rank_idx"}
+    for name in report.indexes:
+        assert (indexes[name]["type"], indexes[name]["state"]) == ("RANGE", "ONLINE")
+    assert indexes["FAVOURS_rank_idx"]["entityType"] == "RELATIONSHIP"
+
+    assert events[0].rows_done == 0
+    assert {(e.file, e.rows_done, e.rows_total) for e in events} >= {("members.csv", 3, 3)}
+    assert events[-1].file_index == events[-1].files_total - 1
+
+
+def test_importing_twice_gives_the_same_graph(
+    empty_graph: neo4j.Driver, schema: GraphSchema, tmp_path: Path
+) -> None:
+    folder = write_files(tmp_path)
+    import_directory(empty_graph, schema, folder)
+    first = fingerprint(empty_graph)
+    second_report = import_directory(empty_graph, schema, folder)
+    assert fingerprint(empty_graph) == first
+    assert second_report.ok
+    assert count(empty_graph, "()-[]->()") == 7
+
+
+BAD = {
+    "members.csv": "x,Bad key,2024-01-01,true,1\n4,Bad date,2024-13-01,true,1\n5,Short\n"
+    ',No key,2024-01-01,true,1\n6,Bad bool,2024-01-01,maybe,1\n7,"multi\nline",,true,nan\n',
+    "purchases.csv": "P4,9,S1,1,2024-05-02T00:00:00Z\nP5,1,S9,abc,\nP6,1,S9,2,\n",
+    "favourites.csv": "99,S1,2023-01-01,1\n",
+}
+
+
+def test_bad_rows_are_reported_with_position_and_skipped(
+    empty_graph: neo4j.Driver, schema: GraphSchema, tmp_path: Path
+) -> None:
+    report = import_directory(empty_graph, schema, write_files(tmp_path, BAD))
+
+    found = [(b.file, b.line, b.column, b.column_name) for b in report.bad_rows]
+    assert found == [
+        ("members.csv", 5, 1, "memberId"),
+        ("members.csv", 6, 3, "joined"),
+        ("members.csv", 7, None, None),
+        ("members.csv", 8, 1, "memberId"),
+        ("members.csv", 9, 4, "vip"),
+        ("members.csv", 10, 5, "score"),  # the row starts on line 10 and ends on 11
+        ("purchases.csv", 6, 4, "amount"),
+        ("purchases.csv", 5, 2, "buyer"),  # unknown Member 9
+        ("purchases.csv", 7, 3, "store"),  # unknown Store S9 (P5 was already reported)
+        ("favourites.csv", 4, 1, "memberId"),
+    ]
+    reasons = [b.reason for b in report.bad_rows]
+    assert "not an integer: 'x'" in reasons[0]
+    assert "expected 5 fields, found 2" in reasons[2]
+    assert "empty key" in reasons[3]
+    assert "boolean" in reasons[4]
+    assert "finite" in reasons[5]
+    assert "unknown Member 9" in reasons[7]
+    assert report.bad_row_count == 10
+    assert [f.bad for f in report.files] == [6, 0, 1, 1, 1, 1]
+    assert count(empty_graph, "(:Member)") == 3  # good rows are all in
+    assert count(empty_graph, "(:Purchase)") == 5  # P4 and P6 exist, only their links failed
+
+
+def test_strict_aborts_at_the_first_bad_row_before_its_batch(
+    empty_graph: neo4j.Driver, schema: GraphSchema, tmp_path: Path
+) -> None:
+    folder = write_files(tmp_path, {"purchases.csv": "P5,1,S1,abc,\n"})
+    with pytest.raises(DataImportError) as info:
+        import_directory(empty_graph, schema, folder, strict=True)
+    bad = info.value.bad_row
+    assert (bad.file, bad.line, bad.column, bad.column_name) == ("purchases.csv", 5, 4, "amount")
+    assert count(empty_graph, "(:Member)") == 3  # earlier files stay imported
+    assert count(empty_graph, "(:Purchase)") == 0  # the bad row's batch was not written
+
+
+def test_strict_rolls_back_a_batch_with_an_unknown_end(
+    empty_graph: neo4j.Driver, schema: GraphSchema, tmp_path: Path
+) -> None:
+    folder = write_files(tmp_path, {"favourites.csv": "99,S1,2023-01-01,1\n"})
+    with pytest.raises(DataImportError, match="unknown Member 99"):
+        import_directory(empty_graph, schema, folder, strict=True)
+    assert count(empty_graph, "()-[:FAVOURS]->()") == 0
+
+
+def test_missing_file_and_missing_key_column(
+    empty_graph: neo4j.Driver, schema: GraphSchema, tmp_path: Path
+) -> None:
+    folder = write_files(tmp_path)
+    (folder / "favourites.csv").unlink()
+    (folder / "stores.csv").write_text("city\nOslo\n", encoding="utf-8")
+    report = import_directory(empty_graph, schema, folder)
+    assert report.missing_files == ("favourites.csv",)
+    assert [(b.file, b.line, b.column_name) for b in report.bad_rows[:1]] == [
+        ("stores.csv", 1, "code")
+    ]
+    with pytest.raises(DataImportError, match=r"favourites\.csv"):
+        import_directory(empty_graph, schema, folder, strict=True)
+
+
+class Crash(Exception):
+    pass
+
+
+def test_crash_mid_import_then_rerun_equals_a_clean_import(
+    empty_graph: neo4j.Driver, schema: GraphSchema, tmp_path: Path
+) -> None:
+    more = {
+        "members.csv": "".join(f"{i},M{i},2024-01-01,true,{i}\n" for i in range(10, 400)),
+        "purchases.csv": "".join(f"Q{i},{10 + i % 390},S{1 + i % 2},{i},\n" for i in range(900)),
+    }
+    folder = write_files(tmp_path, more)
+    import_directory(empty_graph, schema, folder, batch_size=50)
+    clean = fingerprint(empty_graph)
+
+    from tests.conftest import wipe_graph
+
+    for crash_after in (5, 23, 41):  # inside members, purchases nodes, and MADE relationships
+        wipe_graph(empty_graph)
+        seen = 0
+
+        def crash(event: ImportProgress, limit: int = crash_after) -> None:
+            nonlocal seen
+            seen += 1
+            if seen > limit:
+                raise Crash
+
+        with pytest.raises(Crash):
+            import_directory(empty_graph, schema, folder, batch_size=50, progress=crash)
+        assert fingerprint(empty_graph) != clean
+        import_directory(empty_graph, schema, folder, batch_size=50)
+        assert fingerprint(empty_graph) == clean
