@@ -51,7 +51,23 @@ async def refresh_segment(env: RefreshEnv, segment_id: str, trigger: str) -> Ref
     except SegmentMissing:
         return RefreshOutcome(segment_id=segment_id, status=RunStatus.FAILED, reason="missing")
     reporter = ProgressReporter(env.publish, segment_id, run_id)
-    return await _guarded(env, claim, definition, now, reporter)
+    outcome = await _guarded(env, claim, definition, now, reporter)
+    if outcome.status is RunStatus.SUCCESSFUL:
+        counts = {"members": outcome.member_count, "entered": outcome.entered,
+                  "exited": outcome.exited}  # fmt: skip
+        await reporter.phase(Phase.DONE, 100, status=outcome.status.value, **counts)
+        await _collect_garbage(env, segment_id)
+    else:
+        await reporter.phase(Phase.DONE, 100, status=outcome.status.value, reason=outcome.reason)
+    return outcome
+
+
+@dataclass(slots=True)
+class _RunState:
+    """Shared by a run's work and its heartbeat."""
+
+    switching: bool = False  # the switch started: the claim ends with it, stop renewing
+    stop: BaseException | None = None  # why the heartbeat stopped the work
 
 
 async def _claim(env: RefreshEnv, segment_id: str, run_id: str, props: dict[str, Any]) -> Claim:
@@ -74,16 +90,16 @@ async def _guarded(
 ) -> RefreshOutcome:  # fmt: skip
     """Run the claimed work beside a heartbeat that renews the lease and stops the work when
     the refresh is cancelled or the claim lost."""
-    work = asyncio.ensure_future(_work(env, claim, definition, now, reporter))
-    stop_reason: list[BaseException] = []
-    beat = asyncio.ensure_future(_heartbeat(env, claim, work, stop_reason))
+    state = _RunState()
+    work = asyncio.ensure_future(_work(env, claim, definition, now, reporter, state))
+    beat = asyncio.ensure_future(_heartbeat(env, claim, work, state))
     try:
         return await work
     except asyncio.CancelledError:
-        if not stop_reason:  # cancelled from outside (abort, timeout, shutdown)
+        if state.stop is None:  # cancelled from outside (abort, timeout, shutdown)
             await _release(env, claim, RunStatus.FAILED, "interrupted (job timeout or shutdown)")
             raise
-        return await _ended(env, claim, stop_reason[0])
+        return await _ended(env, claim, state.stop)
     except (RequestCancelled, ClaimLost, DefinitionError) as exc:
         return await _ended(env, claim, exc)
     except Exception as exc:
@@ -127,15 +143,19 @@ def _transient(exc: Exception) -> bool:
 
 
 async def _heartbeat(
-    env: RefreshEnv, claim: Claim, work: asyncio.Future[Any], reason: list[BaseException]
+    env: RefreshEnv, claim: Claim, work: asyncio.Future[Any], state: _RunState
 ) -> None:
     interval = min(env.lease_ms / 3000, 1.0)
-    while not work.done():
+    while not work.done() and not state.switching:
         await asyncio.sleep(interval)
+        if state.switching:
+            return
         try:
             await claims.renew_lease(env.graph, claim, lease_ms=env.lease_ms)
         except (RequestCancelled, ClaimLost) as exc:
-            reason.append(exc)
+            if state.switching:  # the switch ended the claim meanwhile: not a loss
+                return
+            state.stop = exc
             work.cancel()
             return
         except Exception:
@@ -144,7 +164,7 @@ async def _heartbeat(
 
 async def _work(
     env: RefreshEnv, claim: Claim, definition: Definition | None, now: datetime,
-    reporter: ProgressReporter,
+    reporter: ProgressReporter, state: _RunState,
 ) -> RefreshOutcome:  # fmt: skip
     await reporter.phase(Phase.CLAIMING, version=claim.version)
     await membership.clean_leftovers(env.graph, claim, env.batch_size)
@@ -162,10 +182,9 @@ async def _work(
     await reporter.phase(Phase.SWITCHING, 100)
     counts = {"members": diff.member_count, "entered": len(diff.entered),
               "exited": len(diff.exited)}  # fmt: skip
+    state.switching = True
     await claims.switch_version(env.graph, claim, definition_version=definition.version,
                                 counts=counts)  # fmt: skip
-    await reporter.phase(Phase.DONE, 100, status=RunStatus.SUCCESSFUL.value, **counts)
-    await _collect_garbage(env, claim.segment_id)
     return RefreshOutcome(
         segment_id=claim.segment_id, status=RunStatus.SUCCESSFUL, run_id=claim.run_id,
         version=claim.version, member_count=diff.member_count, entered=len(diff.entered),

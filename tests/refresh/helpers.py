@@ -106,10 +106,15 @@ async def segment_props(graph: Graph, segment_id: str) -> dict[str, Any]:
 
 
 async def active_members(graph: Graph, segment_id: str) -> set[int]:
-    """What a reader sees: the active version, read in one statement."""
+    """What a reader sees: the active version, read in one statement.
+
+    The version is bound once (`WITH ... AS v`) before the relationships are read: Neo4j reads
+    are read-committed, so `s.activeVersion` re-read per row could change mid-statement.
+    """
     found = await graph.read(
-        "MATCH (s:_Segment {id: $id}) "
-        "OPTIONAL MATCH (s)-[m:_MEMBER]->() WHERE " + _ACTIVE + " RETURN collect(m.key) AS keys",
+        "MATCH (s:_Segment {id: $id}) WITH s.activeVersion AS v "
+        "OPTIONAL MATCH ()-[m:_MEMBER]->() WHERE m.segmentId = $id "
+        "AND m.since <= v AND (m.until IS NULL OR m.until > v) RETURN collect(m.key) AS keys",
         id=segment_id,
     )
     return set(found[0]["keys"])
