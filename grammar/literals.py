@@ -41,7 +41,9 @@ class LiteralBuilder(Transformer[Token, Any]):
 
     def _string_token(self, token: Token) -> a.StringLiteral:
         if len(token) > limits.MAX_STRING_LENGTH:
-            raise limits.exceeded("characters in a string", limits.MAX_STRING_LENGTH)
+            raise limits.exceeded(
+                "characters in a string", limits.MAX_STRING_LENGTH, self._token_span(token)
+            )
         return a.StringLiteral(value=self._unescape(token), span=self._token_span(token))
 
     # ---- literals ----
@@ -76,7 +78,9 @@ class LiteralBuilder(Transformer[Token, Any]):
         if not isinstance(value, int) or value < 0:
             raise self._invalid(f"Write a whole number of {unit.value}s, not {token}.", token)
         if value > limits.max_amount(unit.value):
-            raise limits.exceeded(f"{unit.value}s", limits.max_amount(unit.value))
+            raise limits.exceeded(
+                f"{unit.value}s", limits.max_amount(unit.value), self._token_span(token)
+            )
         return value
 
     def number(self, meta: Meta, children: list[Any]) -> a.NumberLiteral:

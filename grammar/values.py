@@ -139,7 +139,9 @@ def check_regex(pattern: a.StringLiteral) -> str:
     """Raises INVALID_REGEX for a pattern that does not compile, or could backtrack badly."""
     text = pattern.value
     if len(text) > limits.MAX_REGEX_LENGTH:
-        raise limits.exceeded("characters in a regular expression", limits.MAX_REGEX_LENGTH)
+        raise limits.exceeded(
+            "characters in a regular expression", limits.MAX_REGEX_LENGTH, pattern.span
+        )
     try:
         re.compile(text)
     except (re.error, RecursionError, OverflowError) as exc:

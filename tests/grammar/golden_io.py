@@ -42,4 +42,6 @@ def encode(value: Any) -> Any:
 
 
 def params_text(params: dict[str, Any]) -> str:
-    return json.dumps({k: encode(v) for k, v in params.items()}, indent=1, ensure_ascii=False) + "\n"
+    return (
+        json.dumps({k: encode(v) for k, v in params.items()}, indent=1, ensure_ascii=False) + "\n"
+    )

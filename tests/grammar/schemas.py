@@ -16,7 +16,7 @@ from graph_schema import (
 
 NOW = dt.datetime(2026, 3, 29, 12, 0, tzinfo=dt.UTC)  # the day Europe's clocks go forward
 
-S, I, F, B, D, T = (
+S, INT, F, B, D, T = (
     AttrType.STRING,
     AttrType.INTEGER,
     AttrType.FLOAT,
@@ -42,11 +42,12 @@ def club_schema() -> GraphSchema:
     Ticket (an ambiguous path), relationship attributes, and keyword-like attribute names."""
     entities = (
         _entity("Member", "memberId", label="ClubMember", profile=True, memberId=S,
-                nickname=S, joinedOn=D, vip=B, points=I, spend=F, lastSeen=T, count=I),
-        _entity("Household", "householdId", profile=True, householdId=S, size=I),
+                nickname=S, joinedOn=D, vip=B, points=INT, spend=F, lastSeen=T, count=INT),
+        _entity("Household", "householdId", profile=True, householdId=S, size=INT),
         _entity("Purchase", "purchaseId", purchaseId=S, amount=F, at=T, store=S),
-        _entity("Ticket", "ticketId", ticketId=S, severity=I, openedAt=T, closedAt=T),
+        _entity("Ticket", "ticketId", ticketId=S, severity=INT, openedAt=T, closedAt=T),
         _entity("Visit", "visitId", visitId=S, visitedOn=D),
+        _entity("Note", "noteId", noteId=S),  # related to nothing
     )  # fmt: skip
     relationships = (
         Relationship(type="BOUGHT", source="Member", target="Purchase"),
@@ -66,7 +67,7 @@ def club_schema() -> GraphSchema:
 def chain_schema(hops: int = 5) -> GraphSchema:
     """A profile whose only path to `L{hops}` has `hops` steps."""
     entities = [_entity("Root", "id", profile=True, id=S)]
-    entities += [_entity(f"L{i}", "id", id=S, v=I) for i in range(1, hops + 1)]
+    entities += [_entity(f"L{i}", "id", id=S, v=INT) for i in range(1, hops + 1)]
     names = [e.name for e in entities]
     relationships = tuple(
         Relationship(type=f"NEXT{i}", source=names[i - 1], target=names[i])

@@ -43,4 +43,5 @@ def test_golden_canonical_text_is_a_fixed_point(name: str) -> None:
     assert grammar.format_segment(compiled.canonical) == compiled.canonical
     assert grammar.parse(compiled.canonical) == compiled.tree
     again = grammar.compile_segment(compiled.canonical, schema_for(name), now=NOW)
-    assert again.cypher == compiled.cypher and again.params == compiled.params
+    assert again.cypher == compiled.cypher
+    assert again.params == compiled.params

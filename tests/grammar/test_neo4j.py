@@ -122,7 +122,9 @@ def test_every_form_of_every_golden_segment_runs(graph: neo4j.Driver, name: str)
     count = graph.execute_query(forms.count.text, forms.count.params).records[0]["count"]
     assert count == len(members)
     every = ["c1", "c2", "c3", "c4", "t1", "t2", "t3", "a1", "a2"]
-    restricted = keys(graph, forms.members_in_keys.text, {**forms.members_in_keys.params, "keys": every})
+    restricted = keys(
+        graph, forms.members_in_keys.text, {**forms.members_in_keys.params, "keys": every}
+    )
     assert restricted == members
     row = graph.execute_query(forms.clause_counts.text, forms.clause_counts.params).records[0]
     assert row["total"] >= len(members)
@@ -143,21 +145,23 @@ def test_nulls_split_the_audience_in_three(graph: neo4j.Driver) -> None:
         compiled = grammar.compile_segment(f"segment Customer where {condition}", DEFAULT, now=NOW)
         return keys(graph, compiled.cypher, compiled.params)
 
-    p, not_p, empty = run("satisfaction < 60"), run("not satisfaction < 60"), run(
-        "satisfaction is empty"
+    p, not_p, empty = (
+        run("satisfaction < 60"),
+        run("not satisfaction < 60"),
+        run("satisfaction is empty"),
     )
     assert (p, not_p, empty) == ({"c1", "c4"}, {"c2"}, {"c3"})
     # c3: unknown and false is false, so negated true; c4: true and unknown stays unknown
-    assert run("not (satisfaction < 60 and city = \"New York\")") == {"c2", "c3"}
+    assert run('not (satisfaction < 60 and city = "New York")') == {"c2", "c3"}
     assert run("all Order (total > 100)") == {"c1", "c2", "c3"}  # c4's only order is 50
 
 
 @pytest.mark.parametrize(
     ("condition", "expected"),
     [
-        ("city = \"New York\"", {"c1"}),  # = is exact
-        ("city contains \"YORK\"", {"c1", "c3"}),  # contains ignores case
-        ("city contains \"York\" case sensitive", {"c1"}),
+        ('city = "New York"', {"c1"}),  # = is exact
+        ('city contains "YORK"', {"c1", "c3"}),  # contains ignores case
+        ('city contains "York" case sensitive', {"c1"}),
         ("count Order (total > 100) >= 1", {"c1", "c2", "c3"}),
         ("sum Order.total > 600", {"c2"}),
         ("avg Order.total < 100", {"c4"}),
@@ -165,7 +169,7 @@ def test_nulls_split_the_audience_in_three(graph: neo4j.Driver) -> None:
         ("no Order (placedAt in last 180 days)", {"c4"}),  # c2 ordered 100 days ago
         ("in segment newsletter", {"c1"}),
         ("not in segment newsletter", {"c2", "c3", "c4"}),
-        ("PageView (url contains \"/pricing\") then any Order within 7 days", {"c1"}),
+        ('PageView (url contains "/pricing") then any Order within 7 days', {"c1"}),
         ("PageView then Order", {"c1"}),
     ],
 )
