@@ -70,7 +70,8 @@ def orders(
     churned = np.where(c.lapse > 180, 0.5, 1.0)
     owner = owner_index(rng.poisson(10 * np.exp(0.6 * c.value - 0.18) * churned))
     m = len(owner)
-    days = _seasonal(rng, clock, c.lapse[owner], np.maximum(c.tenure[owner] - c.lapse[owner], 1))
+    history = np.clip(c.tenure[owner] - c.lapse[owner], 1, 730)  # about two years of orders
+    days = _seasonal(rng, clock, c.lapse[owner], history)
     total = rng.lognormal(3.9 + 0.35 * c.value[owner], 0.75)
     status = np.where(days < 5, "pending", pick(rng, ("completed", "returned", "cancelled"), m,
                       (0.93, 0.04, 0.03)))  # fmt: skip
