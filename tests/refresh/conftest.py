@@ -68,7 +68,8 @@ def run_worker(arq_redis: ArqRedis, graph: Graph) -> RunWorker:
     """Run a real arq worker over the queue until it is empty (startup reconciles first)."""
 
     async def run(**overrides: Any) -> Worker:
-        refresh = RefreshSettings(lease_ms=1500, busy_wait_s=5, batch_size=50, **overrides)
+        values: dict[str, Any] = {"lease_ms": 1500, "busy_wait_s": 5, "batch_size": 50}
+        refresh = RefreshSettings(**(values | overrides))
         worker = Worker(
             functions=refresh_functions(refresh),
             redis_pool=arq_redis,
