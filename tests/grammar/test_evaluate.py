@@ -13,7 +13,10 @@ from grammar.evaluate import Dataset, Key, evaluate_segment
 from grammar.explain_membership import ClauseResult, explain_membership
 from tests.grammar.golden_io import compile_case
 from tests.grammar.schemas import DEFAULT, NOW
-from tests.grammar.test_neo4j import CUSTOMERS, EXPECTED, ORDERS, ago
+from tests.grammar.test_neo4j import CUSTOMERS, EXPECTED, ago
+from tests.grammar.test_neo4j import ORDERS as _ORDERS
+
+ORDERS: list[dict[str, Any]] = _ORDERS
 
 
 def _rows(key: str, *rows: dict[str, Any]) -> dict[Key, dict[str, Any]]:
