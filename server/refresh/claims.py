@@ -77,6 +77,14 @@ async def claim_segment(
         if row["status"] == RunStatus.CANCELLED:
             raise RequestCancelled(segment_id)
         version = max(int(row["seq"]), int(row["active"])) + 1
+        if row["pending"] is not None and not row["ours"]:  # its worker died or stalled
+            await rows(
+                tx,
+                "MATCH (r:_SegmentRun {id: $old}) WHERE r.finishedAt IS NULL "
+                "SET r.status = 'FAILED', r.error = 'worker lost (lease expired)', "
+                "    r.finishedAt = datetime()",
+                old=row["pending"],
+            )
         await rows(
             tx,
             "MATCH (s:_Segment {id: $id}) "
