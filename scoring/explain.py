@@ -1,0 +1,106 @@
+"""Per-row explanations: which features moved a profile's score, and by how much.
+
+For the logistic pipeline the calibrated log-odds are exactly additive:
+    logit(p) = baseline + sum_j slope * coef_j * z_j
+where z_j is feature j after imputing, squashing and standardising (0 is the training
+average), and slope/baseline come from the sigmoid calibrator. Each term is the feature's
+contribution in log-odds; in score points the contributions share out (score - base score)
+in proportion to their log-odds, so they also sum to the difference exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from scoring.matrix import FeatureMatrix, Floats
+from scoring.model import TrainedModel, aligned_values
+
+
+def expit(x: float | Floats) -> Floats:
+    return np.asarray(1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float64))), dtype=np.float64)
+
+
+def logit(p: Floats) -> Floats:
+    q = np.clip(np.asarray(p, dtype=np.float64), 1e-15, 1 - 1e-15)
+    return np.asarray(np.log(q / (1 - q)), dtype=np.float64)
+
+
+@dataclass(frozen=True, slots=True)
+class Contribution:
+    feature: str
+    label: str
+    value: float  # the raw feature value (NaN if missing)
+    log_odds: float
+    points: float  # on the 0-100 score scale
+
+
+@dataclass(frozen=True, slots=True)
+class RowExplanation:
+    key: str
+    probability: float
+    score: float  # 100 * probability, unrounded so contributions add up
+    base_score: float  # the score of a profile at the training average
+    contributions: tuple[Contribution, ...]  # largest |log_odds| first
+
+
+@dataclass(frozen=True, slots=True)
+class Contributions:
+    baseline: float  # calibrated log-odds at the training average
+    log_odds: Floats  # (rows, features)
+
+
+def contributions(model: TrainedModel, matrix: FeatureMatrix) -> Contributions:
+    """Every feature's log-odds contribution for every row.
+
+    Raises ScoringError(FEATURE_MISMATCH) when the matrix lacks the model's features.
+    """
+    calibrated = model.estimator.calibrated_classifiers_[0]
+    base, calibrator = calibrated.estimator, calibrated.calibrators[0]
+    z = base[:-1].transform(aligned_values(model, matrix))
+    linear = base[-1]
+    at_zero, at_one = logit(calibrator.predict(np.array([0.0, 1.0])))
+    slope = float(at_one - at_zero)
+    baseline = float(at_zero + slope * linear.intercept_[0])
+    return Contributions(baseline, np.asarray(slope * z * linear.coef_[0], dtype=np.float64))
+
+
+def explain_rows(
+    model: TrainedModel, matrix: FeatureMatrix, *, top: int = 5
+) -> list[RowExplanation]:
+    """The `top` features that moved each row's score most (top=0: all of them).
+
+    Raises ScoringError(FEATURE_MISMATCH) when the matrix lacks the model's features.
+    """
+    found = contributions(model, matrix)
+    base_score = 100 * float(expit(found.baseline))
+    values = aligned_values(model, matrix)
+    names = model.metadata.feature_names
+    out = []
+    for row, key in enumerate(matrix.keys):
+        terms = found.log_odds[row]
+        score = 100 * float(expit(found.baseline + terms.sum()))
+        share = _points_per_log_odds(terms, score - base_score)
+        order = np.argsort(-np.abs(terms), kind="stable")[: top or None]
+        picked = tuple(
+            Contribution(names[j], model.metadata.feature_labels.get(names[j], names[j]),
+                         float(values[row, j]), float(terms[j]), float(terms[j] * share))
+            for j in order.tolist()
+        )  # fmt: skip
+        out.append(RowExplanation(key, score / 100, score, base_score, picked))
+    return out
+
+
+def _points_per_log_odds(terms: Floats, score_change: float) -> float:
+    total = float(terms.sum())
+    return 0.0 if abs(total) < 1e-12 else score_change / total
+
+
+def feature_influence(model: TrainedModel, matrix: FeatureMatrix) -> list[tuple[str, float]]:
+    """Mean |log-odds contribution| per feature over the rows, largest first: the factors
+    that move scores most across a population."""
+    found = contributions(model, matrix)
+    mean = np.abs(found.log_odds).mean(axis=0)
+    names = model.metadata.feature_names
+    return sorted(zip(names, mean.tolist(), strict=True), key=lambda t: -t[1])
