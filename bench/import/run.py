@@ -1,0 +1,239 @@
+"""Import benchmark: our batched importer against naive baselines on the same demo files.
+
+    .venv/bin/python bench/import/run.py [--customers 10000] [--short] [--dir CSV_DIR]
+
+Methods, each on an emptied graph with the same schema, constraints and indexes:
+- `importer`: graph_schema.importer.import_directory (20k-row UNWIND batches, pipelined parsing).
+- `one-unwind`: the same statements with a whole file in a single UNWIND transaction.
+- `row-at-a-time`: one MERGE transaction per row, timed on a sample and reported as a rate.
+- `load-csv`: LOAD CSV ... CALL {} IN TRANSACTIONS, when the server's import directory is
+  local and writable (skipped otherwise).
+Rows are data rows read per pass (a file feeding a node pass and two relationship passes counts
+three times), the same for every method. Wipes the database: it holds the tests' lock file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import fcntl
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+
+import neo4j
+
+from graph_schema import GraphSchema, default_schema, quote_identifier
+from graph_schema.csv_batches import plan_entity, read_batches, read_header
+from graph_schema.demo import generate_demo
+from graph_schema.import_cypher import node_upsert, schema_ddl
+from graph_schema.importer import import_directory
+from graph_schema.model import AttrType
+from server.settings import get_settings
+
+q = quote_identifier
+Result = tuple[str, int, float]  # method, rows, seconds
+
+
+@contextmanager
+def graph_lock(port: int) -> Iterator[None]:
+    """The lock tests/conftest.py takes around each test that empties the shared database."""
+    with (Path(tempfile.gettempdir()) / f"segments-neo4j-{port}.lock").open("w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def wipe(driver: neo4j.Driver, schema: GraphSchema) -> None:
+    with driver.session() as session:
+        session.run(
+            "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 20000 ROWS"
+        ).consume()
+        constraints, indexes = schema_ddl(schema)
+        for ddl in (*constraints, *indexes):  # every method starts with the same index set
+            session.run(ddl.statement).consume()
+        session.run("CALL db.awaitIndexes(600)").consume()
+
+
+def timed(name: str, run: Callable[[], int]) -> Result:
+    started = time.perf_counter()
+    rows = run()
+    return name, rows, time.perf_counter() - started
+
+
+def ours(driver: neo4j.Driver, schema: GraphSchema, folder: Path) -> int:
+    return import_directory(driver, schema, folder).rows
+
+
+def one_unwind(driver: neo4j.Driver, schema: GraphSchema, folder: Path) -> int:
+    return import_directory(driver, schema, folder, batch_size=10**9).rows
+
+
+def row_at_a_time(driver: neo4j.Driver, schema: GraphSchema, folder: Path, sample: int) -> int:
+    """Customers' first `sample` rows, one auto-committed MERGE each (the usual naive loop)."""
+    entity = schema.require_entity("Customer")
+    assert entity.csv is not None
+    path = folder / entity.csv
+    plan = plan_entity(entity, read_header(path), path.name)
+    statement = node_upsert(entity, plan.columns)
+    batch = next(read_batches(path, plan, sample))
+    with driver.session() as session:
+        for row in batch.rows:
+            session.run(statement, rows=[row]).consume()
+    return len(batch.rows)
+
+
+def _cast(kind: AttrType, cell: str) -> str:
+    return {
+        AttrType.STRING: cell,
+        AttrType.INTEGER: f"toInteger({cell})",
+        AttrType.FLOAT: f"toFloat({cell})",
+        AttrType.BOOLEAN: f"toBoolean({cell})",
+        AttrType.DATE: f"date({cell})",
+        AttrType.DATETIME: f"datetime({cell})",
+    }[kind]
+
+
+def _field(name: str) -> str:
+    return f"row[{name!r}]"  # names come from the validated schema: identifiers, no quotes
+
+
+def load_csv_statements(schema: GraphSchema, folder: Path) -> Iterator[tuple[str, str, int]]:
+    """(file, statement, rows) for every node and relationship pass, schema-driven."""
+    tail = "} IN TRANSACTIONS OF 20000 ROWS"
+    for e in schema.entities:
+        if e.csv and (folder / e.csv).exists():
+            header = set(read_header(folder / e.csv))
+            sets = ", ".join(
+                f"n.{q(a.name)} = {_cast(a.type, _field(a.name))}"
+                for a in e.attributes
+                if a.name != e.key and a.name in header
+            )
+            key = _cast(e.key_attribute.type, _field(e.key))
+            yield (
+                e.csv,
+                (
+                    f"LOAD CSV WITH HEADERS FROM $url AS row CALL (row) {{ "
+                    f"MERGE (n:{q(e.label)} {{{q(e.key)}: {key}}}) SET {sets} {tail}"
+                ),
+                count_rows(folder / e.csv),
+            )
+    for r in schema.relationships:
+        if r.csv and r.source_column and r.target_column and (folder / r.csv).exists():
+            a, b = schema.require_entity(r.source), schema.require_entity(r.target)
+            ka = _cast(a.key_attribute.type, _field(r.source_column))
+            kb = _cast(b.key_attribute.type, _field(r.target_column))
+            yield (
+                r.csv,
+                (
+                    f"LOAD CSV WITH HEADERS FROM $url AS row CALL (row) {{ "
+                    f"MATCH (a:{q(a.label)} {{{q(a.key)}: {ka}}}) "
+                    f"MATCH (b:{q(b.label)} {{{q(b.key)}: {kb}}}) "
+                    f"MERGE (a)-[:{q(r.type)}]->(b) {tail}"
+                ),
+                count_rows(folder / r.csv),
+            )
+
+
+def count_rows(path: Path) -> int:
+    with path.open(newline="", encoding="utf-8") as fh:
+        return sum(1 for _ in csv.reader(fh)) - 1
+
+
+def import_dir(driver: neo4j.Driver) -> Path | None:
+    records = driver.execute_query(
+        "SHOW SETTINGS YIELD name, value WHERE name = 'server.directories.import' RETURN value"
+    ).records
+    folder = Path(records[0]["value"]) if records and records[0]["value"] else None
+    return folder if folder and folder.is_dir() else None
+
+
+def _url_prefix(driver: neo4j.Driver, target: Path) -> str:
+    """Relative to the import directory when the server confines file URLs to it; the embedded
+    launcher does not, and then only the absolute path resolves."""
+    probe = "LOAD CSV FROM $url AS row RETURN count(*) AS c"
+    for prefix in (f"file:///{target.name}", f"file://{target}"):
+        try:
+            driver.execute_query(probe, url=f"{prefix}/{next(target.iterdir()).name}")
+            return prefix
+        except neo4j.exceptions.ClientError:
+            continue
+    raise RuntimeError(f"the server cannot read CSV files from {target}")
+
+
+def load_csv(driver: neo4j.Driver, schema: GraphSchema, folder: Path, target: Path) -> int:
+    shutil.copytree(folder, target, dirs_exist_ok=True)
+    rows = 0
+    try:
+        prefix = _url_prefix(driver, target)
+        with driver.session() as session:
+            for file, statement, count in load_csv_statements(schema, target):
+                session.run(statement, url=f"{prefix}/{file}").consume()
+                rows += count
+    finally:
+        shutil.rmtree(target, ignore_errors=True)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--short", action="store_true", help="CI size: 1,000 customers")
+    parser.add_argument("--dir", type=Path, help="existing demo CSV folder (default: generate)")
+    parser.add_argument("--sample", type=int, default=2_000, help="rows for row-at-a-time")
+    parser.add_argument("--skip", action="append", default=[], help="method to skip")
+    args = parser.parse_args(argv)
+    customers = 1_000 if args.short else args.customers
+    settings = get_settings()
+    schema = default_schema()
+    folder = args.dir or Path(tempfile.mkdtemp(prefix="bench-import-"))
+    if not args.dir:
+        summary = generate_demo(folder, customers=customers, seed=args.seed, today=date.today())
+        print(f"generated {summary}")
+    driver = neo4j.GraphDatabase.driver(
+        settings.neo4j_uri, auth=(settings.neo4j_user, settings.neo4j_password)
+    )
+    version = driver.execute_query("CALL dbms.components() YIELD versions RETURN versions[0] AS v")
+    print(f"Neo4j {version.records[0]['v']} at {settings.neo4j_uri}")
+    methods: list[tuple[str, Callable[[], int]]] = [
+        ("importer", lambda: ours(driver, schema, folder)),
+        ("one-unwind", lambda: one_unwind(driver, schema, folder)),
+        ("row-at-a-time", lambda: row_at_a_time(driver, schema, folder, args.sample)),
+    ]
+    server_dir = import_dir(driver)
+    if server_dir is not None:
+        target = server_dir / f"bench-import-{folder.name}"
+        methods.append(("load-csv", lambda: load_csv(driver, schema, folder, target)))
+    else:
+        print("load-csv: skipped (the server has no local import directory)")
+    results: list[Result] = []
+    with graph_lock(int(settings.neo4j_uri.rsplit(":", 1)[-1])):
+        for name, run in methods:
+            if name in args.skip:
+                continue
+            wipe(driver, schema)
+            results.append(timed(name, run))
+            print(f"  {name:14} {results[-1][1]:>10,} rows {results[-1][2]:8.1f}s", flush=True)
+        wipe(driver, schema)
+    driver.close()
+    report(results)
+
+
+def report(results: list[Result]) -> None:
+    ours_rate = next((rows / s for name, rows, s in results if name == "importer"), 0.0)
+    print(f"\n{'method':14} {'rows':>10} {'seconds':>8} {'rows/s':>10} {'importer x':>10}")
+    for name, rows, seconds in results:
+        rate = rows / seconds if seconds else 0.0
+        ratio = f"{ours_rate / rate:.1f}x" if rate else "-"
+        print(f"{name:14} {rows:>10,} {seconds:>8.1f} {rate:>10,.0f} {ratio:>10}")
+
+
+if __name__ == "__main__":
+    main()
