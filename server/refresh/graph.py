@@ -31,6 +31,13 @@ class Graph:
         )
         return list(result.records)
 
+    async def read_with(self, query: LiteralString, params: dict[str, Any]) -> list[Record]:
+        """Like `read`, with parameters as a dict (compiled queries name their own)."""
+        result = await self.driver.execute_query(
+            query, params, routing_=RoutingControl.READ, database_=self.database
+        )
+        return list(result.records)
+
     async def write(self, work: Callable[[Tx], Awaitable[T]]) -> T:
         """Run `work` in one write transaction (retried whole on transient errors)."""
         async with self.driver.session(database=self.database) as session:

