@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from graph_schema.convert import CONVERTERS, Converter
+from graph_schema.import_plan import Link
 from graph_schema.import_report import BadRow
 from graph_schema.model import Attribute, AttrType, Entity, GraphSchema, Relationship
 
@@ -33,6 +34,16 @@ class FilePlan:
     width: int  # number of header fields
     skip_empty_required: bool = False  # an empty foreign key means "no relationship"
     ignore_lines: frozenset[int] = frozenset()  # rows already reported by the node pass
+    node_columns: int = 0  # in a node file with links: columns before the links' columns
+    links: tuple[LinkColumns, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LinkColumns:
+    """Row positions of one link's anchor key and relationship attributes."""
+
+    anchor_key: int
+    attributes: tuple[int, ...]
 
 
 @dataclass(slots=True)
@@ -76,11 +87,25 @@ def _optional(header: list[str], attrs: Sequence[Attribute], skip: str = "") -> 
     return [Column(a.name, i, a.type) for a, i in found if i is not None]
 
 
-def plan_entity(entity: Entity, header: list[str], file: str) -> FilePlan:
-    """Key first, then every attribute the header has. Raises PlanError without a key column."""
+def plan_entity(
+    entity: Entity, header: list[str], file: str, links: Sequence[Link] = ()
+) -> FilePlan:
+    """Key first, then every attribute the header has, then each link's anchor key and
+    attributes. Raises PlanError without a key column."""
     key = _required(header, entity.key, entity.key_attribute.type, file)
-    rest = _optional(header, entity.attributes, skip=entity.key)
-    return FilePlan(file, (key, *rest), len(header))
+    columns = [key, *_optional(header, entity.attributes, skip=entity.key)]
+    node_columns, positions = len(columns), []
+    for link in links:
+        index = _find(header, link.anchor_column)
+        assert index is not None, "plan_load links only columns the header has"
+        columns.append(Column(link.anchor_column, index, link.anchor.key_attribute.type))
+        attributes = _optional(header, link.relationship.attributes)
+        positions.append(LinkColumns(len(columns) - 1, tuple(range(len(columns),
+                                     len(columns) + len(attributes)))))  # fmt: skip
+        columns += attributes
+    return FilePlan(
+        file, tuple(columns), len(header), node_columns=node_columns, links=tuple(positions)
+    )
 
 
 def plan_relationship(

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from graph_schema.csv_batches import Column
+from graph_schema.csv_batches import Column, LinkColumns
 from graph_schema.cypher_names import quote_identifier as q
+from graph_schema.import_plan import Link
 from graph_schema.model import AttrType, Entity, GraphSchema, Relationship
 
 
@@ -82,6 +83,42 @@ def node_upsert(entity: Entity, columns: Sequence[Column]) -> str:
         f"UNWIND $rows AS r MERGE (n:{q(entity.label)} {{{q(entity.key)}: r[0]}}) "
         + _sets("n", columns[1:], 1)
     ).strip()
+
+
+def node_upsert_with_links(
+    entity: Entity, columns: Sequence[Column], node_columns: int,
+    links: Sequence[tuple[Link, LinkColumns]],
+) -> str:  # fmt: skip
+    """Upsert nodes and merge each link to its anchor when the anchor exists.
+
+    Returns `i, missing` for rows whose non-empty anchor key matched no node: `missing` holds
+    one boolean per link. FOREACH over an empty or one-element list is Cypher's conditional.
+    """
+    parts = [
+        "UNWIND range(0, size($rows) - 1) AS i WITH i, $rows[i] AS r",
+        f"MERGE (n:{q(entity.label)} {{{q(entity.key)}: r[0]}})",
+        _sets("n", columns[1:node_columns], 1),
+        "WITH i, r, n",
+    ]
+    carried: list[str] = []
+    for j, (link, pos) in enumerate(links):
+        anchor, rel = link.anchor, link.relationship
+        arrow = f"(a{j})-[e{j}:{q(rel.type)}]->(n)" if link.anchor_is_source else (
+            f"(n)-[e{j}:{q(rel.type)}]->(a{j})")  # fmt: skip
+        sets = ", ".join(
+            f"e{j}.{q(columns[p].name)} = {_value(columns[p], p)}" for p in pos.attributes
+        )
+        parts += [
+            f"OPTIONAL MATCH (a{j}:{q(anchor.label)} {{{q(anchor.key)}: r[{pos.anchor_key}]}})",
+            f"FOREACH (_ IN CASE WHEN a{j} IS NULL THEN [] ELSE [1] END | MERGE {arrow}"
+            + (f" SET {sets})" if sets else ")"),
+            f"WITH i, r, n{''.join(', ' + c for c in carried)}, "
+            f"a{j} IS NULL AND r[{pos.anchor_key}] IS NOT NULL AS m{j}",
+        ]
+        carried.append(f"m{j}")
+    missing = ", ".join(carried)
+    parts.append(f"WITH i, [{missing}] AS missing WHERE true IN missing RETURN i, missing")
+    return " ".join(p for p in parts if p)
 
 
 def _endpoints(schema: GraphSchema, rel: Relationship) -> str:

@@ -55,6 +55,8 @@ class FileReport:
     bad: int  # rows reported and skipped
     skipped: int  # rows with an empty foreign key: no relationship to create, not an error
     seconds: float
+    linked: tuple[str, ...] = ()  # relationship types merged along with this file's nodes
+    relationships: int = 0  # relationships merged along with the nodes
 
 
 @dataclass(frozen=True, slots=True)

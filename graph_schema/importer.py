@@ -26,10 +26,12 @@ from graph_schema.csv_batches import (
 )
 from graph_schema.import_cypher import (
     node_upsert,
+    node_upsert_with_links,
     relationship_upsert,
     schema_ddl,
     unmatched_rows,
 )
+from graph_schema.import_plan import Link, plan_load
 from graph_schema.import_report import (
     BadRow,
     DataImportError,
@@ -55,6 +57,7 @@ class _Task:
     path: Path
     entity: Entity | None = None
     relationship: Relationship | None = None
+    links: tuple[Link, ...] = ()
 
     @property
     def kind(self) -> FileKind:
@@ -127,10 +130,19 @@ def import_directory(
 
 
 def _tasks(schema: GraphSchema, root: Path) -> tuple[list[_Task], list[str]]:
-    tasks = [_Task(root / e.csv, entity=e) for e in schema.entities if e.csv]
-    tasks += [_Task(root / r.csv, relationship=r) for r in schema.relationships if r.csv]
-    missing = sorted({t.path.name for t in tasks if not t.path.is_file()})
-    return [t for t in tasks if t.path.name not in missing], missing
+    named = {e.csv for e in schema.entities if e.csv} | {
+        r.csv for r in schema.relationships if r.csv
+    }
+    missing = sorted(name for name in named if not (root / name).is_file())
+    headers = {name: read_header(root / name) for name in named if name not in missing}
+    plan = plan_load(schema, headers)
+    tasks = [_Task(root / e.csv, entity=e, links=links) for e, links in plan.entities if e.csv]
+    tasks += [
+        _Task(root / r.csv, relationship=r)
+        for r in plan.relationships
+        if r.csv and r.csv not in missing
+    ]
+    return tasks, missing
 
 
 def _ensure_schema(
@@ -147,7 +159,7 @@ def _ensure_schema(
 def _plan(run: _Run, task: _Task) -> FilePlan:
     header, file = read_header(task.path), task.path.name
     if task.entity:
-        return plan_entity(task.entity, header, file)
+        return plan_entity(task.entity, header, file, task.links)
     assert task.relationship is not None
     ignore = frozenset(run.bad_lines.get(file, ()))
     return plan_relationship(run.schema, task.relationship, header, file, ignore)
@@ -162,7 +174,7 @@ def _import_file(run: _Run, task: _Task, index: int) -> FileReport:
         run.report_bad([exc.bad_row])
         return FileReport(file, task.kind, task.name, total, 0, total, 0, 0.0)
     statement = _statement(run, task, plan)
-    read = written = bad = skipped = 0
+    read = written = bad = skipped = linked = 0
 
     def notify(rows_total: int) -> None:
         if run.progress:
@@ -181,15 +193,21 @@ def _import_file(run: _Run, task: _Task, index: int) -> FileReport:
             if task.entity:
                 run.bad_lines.setdefault(file, set()).update(b.line for b in batch.bad)
             read, written = read + batch.read, written + done
+            linked += _linked(plan, batch, len(unmatched)) if task.links else 0
             bad, skipped = bad + len(batch.bad) + len(unmatched), skipped + batch.skipped
             notify(max(total, read))
     notify(read)
+    seconds = time.perf_counter() - started
+    types = tuple(k.relationship.type for k in task.links)
     return FileReport(
-        file, task.kind, task.name, read, written, bad, skipped, time.perf_counter() - started
+        file, task.kind, task.name, read, written, bad, skipped, seconds, types, linked
     )
 
 
 def _statement(run: _Run, task: _Task, plan: FilePlan) -> str:
+    if task.entity and task.links:
+        links = list(zip(task.links, plan.links, strict=True))
+        return node_upsert_with_links(task.entity, plan.columns, plan.node_columns, links)
     if task.entity:
         return node_upsert(task.entity, plan.columns)
     assert task.relationship is not None
@@ -203,9 +221,11 @@ def _write(
     if not batch.rows:
         return 0, []
     rows = batch.rows
-    if task.entity:
+    if task.entity and not task.links:
         run.session.execute_write(lambda tx: tx.run(statement, rows=rows).consume())
         return len(rows), []
+    if task.entity:
+        return len(rows), _write_links(run, task, plan, statement, batch)
     assert task.relationship is not None
     rel, check = task.relationship, unmatched_rows(run.schema, task.relationship)
 
@@ -220,6 +240,39 @@ def _write(
         return matched, unknown
 
     return run.session.execute_write(work)
+
+
+def _write_links(
+    run: _Run, task: _Task, plan: FilePlan, statement: str, batch: Batch
+) -> list[BadRow]:
+    """Nodes plus their links in one transaction; returns rows whose anchor does not exist."""
+
+    def work(tx: neo4j.ManagedTransaction) -> list[BadRow]:
+        bad = [
+            _unknown_anchor(task.links[j], plan, batch, r["i"], j)
+            for r in tx.run(statement, rows=batch.rows)
+            for j, missing in enumerate(r["missing"])
+            if missing
+        ]
+        if run.strict and bad:
+            raise DataImportError(bad[0])  # rolls this batch back
+        return bad
+
+    return run.session.execute_write(work)
+
+
+def _unknown_anchor(link: Link, plan: FilePlan, batch: Batch, i: int, j: int) -> BadRow:
+    position = plan.links[j].anchor_key
+    column = plan.columns[position]
+    value = batch.rows[i][position]
+    reason = f"unknown {link.anchor.name} {value!r} for {link.relationship.type}"
+    return BadRow(plan.file, batch.lines[i], column.index + 1, column.name, reason)
+
+
+def _linked(plan: FilePlan, batch: Batch, unknown: int) -> int:
+    """Relationships merged in a batch: non-empty anchor keys less the unknown ones."""
+    keys = sum(1 for row in batch.rows for link in plan.links if row[link.anchor_key] is not None)
+    return keys - unknown
 
 
 def _unknown_end(
