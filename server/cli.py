@@ -83,7 +83,10 @@ def _driver(settings: Settings) -> neo4j.Driver:
     import neo4j
 
     driver = neo4j.GraphDatabase.driver(
-        settings.neo4j_uri, auth=(settings.neo4j_user, settings.neo4j_password)
+        settings.neo4j_uri,
+        auth=(settings.neo4j_user, settings.neo4j_password),
+        # "label does not exist" hints before the first import are noise on a terminal.
+        notifications_min_severity="OFF",
     )
     try:
         driver.verify_connectivity()
