@@ -1,0 +1,187 @@
+"""Run feature queries against Neo4j: batches of profile keys in, a FeatureMatrix out.
+
+Also the data-driven half of planning (`discover_categories`), profile keys, outcomes, and the
+ages of matching interactions that points-model rules read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import neo4j
+import numpy as np
+
+from graph_schema import AttrType, Entity, GraphSchema, quote_identifier
+from scoring import FeatureMatrix
+from server.features.cypher import age_expression, feature_query, pattern, time_params
+from server.features.plan import Activity, FeaturePlan, category_candidates
+
+q = quote_identifier
+Key = str | int
+
+
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    matrix: FeatureMatrix
+    seconds: float
+    batches: int
+
+
+def extract_features(
+    driver: neo4j.Driver,
+    schema: GraphSchema,
+    plan: FeaturePlan,
+    keys: Sequence[Key],
+    *,
+    now: dt.datetime,
+    batch_size: int = 2_000,
+    database: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Extraction:
+    """Feature rows for `keys` as of `now` (later records are ignored, so a past `now`
+    rebuilds what was known then). Unknown keys give rows of NaN.
+
+    Raises ValueError for a naive `now`; neo4j errors as the driver raises them.
+    """
+    started = time.perf_counter()
+    cypher, constants = feature_query(schema, plan)
+    params = {**constants, **time_params(now, plan.windows)}
+    names = tuple(f.name for f in plan.features)
+    values = np.full((len(keys), len(names)), np.nan)
+    position = {k: i for i, k in enumerate(keys)}
+    batches = 0
+    for start in range(0, len(keys), batch_size):
+        batch = list(keys[start : start + batch_size])
+        records, _, _ = driver.execute_query(
+            cypher, {**params, "keys": batch}, routing_=neo4j.RoutingControl.READ,
+            database_=database,
+        )  # fmt: skip
+        for record in records:
+            values[position[record["key"]]] = np.array(record["row"], dtype=np.float64)
+        batches += 1
+        if progress is not None:
+            progress(start + len(batch))
+    labels = {f.name: f.label for f in plan.features}
+    matrix = FeatureMatrix(tuple(str(k) for k in keys), names, values, labels)
+    return Extraction(matrix, time.perf_counter() - started, batches)
+
+
+def discover_categories(
+    driver: neo4j.Driver,
+    schema: GraphSchema,
+    profile: str,
+    *,
+    max_hops: int = 2,
+    max_values: int = 6,
+    database: str | None = None,
+) -> dict[tuple[str, str], tuple[str, ...]]:
+    """Values of the activities' indexed string attributes that have at most `max_values`
+    distinct values (`EmailEvent.type`: sent, open, click); others are left out.
+
+    Walks the range index one distinct value at a time (each step one seek), so it costs
+    max_values + 1 seeks per attribute however many records there are.
+    """
+    found: dict[tuple[str, str], tuple[str, ...]] = {}
+    for entity, attr in category_candidates(schema, profile, max_hops):
+        cypher = (
+            f"MATCH (x:{q(entity.label)}) WHERE x.{q(attr.name)} > $after "
+            f"RETURN x.{q(attr.name)} AS v ORDER BY v LIMIT 1"
+        )
+        values: list[str] = []
+        after = ""
+        while len(values) <= max_values:
+            records, _, _ = driver.execute_query(
+                cypher, after=after, routing_=neo4j.RoutingControl.READ, database_=database
+            )
+            if not records:
+                break
+            after = records[0]["v"]
+            values.append(after)
+        if 0 < len(values) <= max_values:
+            found[(entity.name, attr.name)] = tuple(values)
+    return found
+
+
+def profile_keys(
+    driver: neo4j.Driver, entity: Entity, *, database: str | None = None
+) -> list[Key]:
+    """Every key of the entity, sorted (deterministic training sets)."""
+    key = q(entity.key)
+    records, _, _ = driver.execute_query(
+        f"MATCH (p:{q(entity.label)}) WHERE p.{key} IS NOT NULL RETURN p.{key} AS k ORDER BY k",
+        routing_=neo4j.RoutingControl.READ, database_=database,
+    )  # fmt: skip
+    return [r["k"] for r in records]
+
+
+def fetch_outcome(
+    driver: neo4j.Driver,
+    entity: Entity,
+    attribute: str,
+    keys: Sequence[Key],
+    *,
+    batch_size: int = 20_000,
+    database: str | None = None,
+) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """The outcome attribute per key: booleans as 1/0, numbers as they are, missing as NaN.
+
+    Raises KeyError for an attribute the entity does not have, ValueError for one that is
+    neither boolean nor numeric.
+    """
+    attr = entity.attribute(attribute)
+    if attr is None:
+        raise KeyError(attribute)
+    if not (attr.type is AttrType.BOOLEAN or attr.type.is_numeric):
+        raise ValueError(f"an outcome is boolean or numeric, {attr.name} is {attr.type}")
+    cypher = (
+        f"UNWIND $keys AS key MATCH (p:{q(entity.label)} {{{q(entity.key)}: key}}) "
+        f"RETURN key, p.{q(attr.name)} AS v"
+    )
+    out = np.full(len(keys), np.nan)
+    position = {k: i for i, k in enumerate(keys)}
+    for start in range(0, len(keys), batch_size):
+        records, _, _ = driver.execute_query(
+            cypher, keys=list(keys[start : start + batch_size]),
+            routing_=neo4j.RoutingControl.READ, database_=database,
+        )  # fmt: skip
+        for r in records:
+            out[position[r["key"]]] = np.nan if r["v"] is None else float(r["v"])
+    return out
+
+
+def interaction_ages(
+    driver: neo4j.Driver,
+    schema: GraphSchema,
+    activity: Activity,
+    keys: Sequence[Key],
+    *,
+    now: dt.datetime,
+    where: Mapping[str, object] | None = None,
+    database: str | None = None,
+) -> dict[Key, tuple[float, ...]]:
+    """Per key, the ages in days of the activity's records matching `where` (attribute ->
+    value, equality), as points-model facts. Raises KeyError for an unknown attribute."""
+    conditions, params = [], {}
+    for i, (name, value) in enumerate((where or {}).items()):
+        attr = activity.related.entity.attribute(name)
+        if attr is None:
+            raise KeyError(name)
+        conditions.append(f"x.{q(attr.name)} = $w{i}")
+        params[f"w{i}"] = value
+    time_attr = activity.time
+    filters = " AND ".join([f"x.{q(time_attr.name)} <= $now", *conditions])
+    profile = schema.require_entity(activity.related.steps[0].origin)
+    cypher = (
+        f"UNWIND $keys AS key MATCH (p:{q(profile.label)} {{{q(profile.key)}: key}}) "
+        f"MATCH {pattern(schema, activity.related.steps, 'x')} WHERE {filters} "
+        f"RETURN key, collect({age_expression('x', time_attr)}) AS ages"
+    )
+    records, _, _ = driver.execute_query(
+        cypher, {**params, "keys": list(keys), "now": now, "today": now.date()},
+        routing_=neo4j.RoutingControl.READ, database_=database,
+    )  # fmt: skip
+    return {r["key"]: tuple(r["ages"]) for r in records}
