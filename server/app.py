@@ -31,11 +31,14 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 
 from graph_schema.loader import default_schema, load_schema
 from graph_schema.model import GraphSchema
 from server.api import build_schema
 from server.api.context import Context, Deps
+from server.api.errors import code_error
 from server.settings import Settings
 from server.store import Db, ensure_schema
 
@@ -75,7 +78,9 @@ def make_lifespan(settings: Settings) -> Callable[[Starlette], Any]:
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
         graph = load_graph_schema(settings)
         auth = (settings.neo4j_user, settings.neo4j_password)
-        driver = AsyncGraphDatabase.driver(settings.neo4j_uri, auth=auth)
+        driver = AsyncGraphDatabase.driver(
+            settings.neo4j_uri, auth=auth, max_transaction_retry_time=settings.api_neo4j_retry_s
+        )
         redis = ArqRedis.from_url(settings.redis_url)  # connects lazily, on first use
         db = Db(driver, settings.neo4j_database)
         setup = StoreSetup()
@@ -96,6 +101,13 @@ class GraphQLApp(GraphQL[Context, None]):
             graphql_ide=None if settings.production else "graphiql",
         )
         self.settings = settings
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        for error in result.errors or ():
+            code_error(error, self.settings.graphql_max_tokens)
+        return await super().process_result(request, result)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None

@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     max_page_size: int = 100
     max_request_bytes: int = 1_000_000
     readiness_timeout_s: float = 2.0
+    # An API request should fail fast rather than wait out the driver's 30 s default retries.
+    api_neo4j_retry_s: float = 5.0
 
 
 @lru_cache(maxsize=1)

@@ -89,8 +89,26 @@ def _count_tokens(query: str, limit: int) -> int:
     return count
 
 
+def code_error(error: GraphQLError, max_tokens: int) -> GraphQLError:
+    """Give an error without a code the code of its kind (in place; returns it)."""
+    if error.extensions and "code" in error.extensions:
+        return error
+    error.extensions = {**(error.extensions or {}), "code": str(_code_for(error, max_tokens))}
+    return error
+
+
+def _code_for(error: GraphQLError, max_tokens: int) -> ErrorCode:
+    if not isinstance(error, GraphQLSyntaxError):
+        return ErrorCode.GRAPHQL_VALIDATION_FAILED
+    query = error.source.body if error.source else ""
+    if _count_tokens(query, max_tokens) > max_tokens:
+        return ErrorCode.TOO_MANY_TOKENS
+    return ErrorCode.GRAPHQL_PARSE_FAILED
+
+
 class ErrorPolicy(MaskErrors):
-    """MaskErrors that also gives every error an `extensions.code`."""
+    """MaskErrors that also gives every error an `extensions.code`. Parse errors raised by the
+    parser cache never reach extensions: the HTTP view codes those (`code_error`)."""
 
     def __init__(self, max_tokens: int) -> None:
         super().__init__(should_mask_error=lambda e: not _is_expected(e))
@@ -102,21 +120,7 @@ class ErrorPolicy(MaskErrors):
         return masked
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
-        return [self._with_code(e) for e in super()._process_errors(errors)]
-
-    def _with_code(self, error: GraphQLError) -> GraphQLError:
-        if error.extensions and "code" in error.extensions:
-            return error
-        error.extensions = {**(error.extensions or {}), "code": str(self._code_for(error))}
-        return error
-
-    def _code_for(self, error: GraphQLError) -> ErrorCode:
-        if not isinstance(error, GraphQLSyntaxError):
-            return ErrorCode.GRAPHQL_VALIDATION_FAILED
-        query = self.execution_context.query or ""
-        if _count_tokens(query, self.max_tokens) > self.max_tokens:
-            return ErrorCode.TOO_MANY_TOKENS
-        return ErrorCode.GRAPHQL_PARSE_FAILED
+        return [code_error(e, self.max_tokens) for e in super()._process_errors(errors)]
 
 
 def with_code(rule: type[ASTValidationRule], code: ErrorCode) -> type[ASTValidationRule]:
