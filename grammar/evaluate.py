@@ -215,11 +215,21 @@ def attribute_truth(
 
 
 def compare(op: CompareOp, left: Any, right: Any) -> bool:
-    return bool(_COMPARE[op](instant(left), instant(right)))
+    return bool(_COMPARE[op](ordered(left), ordered(right)))
+
+
+def ordered(value: Any) -> Any:
+    """The value as it orders: datetimes as instants (equal moments in different offsets are
+    equal); strings by UTF-16 code units, as Neo4j (Java) orders stored strings and parameters,
+    which differs from code point order only between U+E000..U+FFFF and U+10000 and above."""
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC)
+    if isinstance(value, str):
+        return value.encode("utf-16-be", "surrogatepass")
+    return value
 
 
 def instant(value: Any) -> Any:
-    """Datetimes compare as instants: equal moments in different offsets are equal."""
     return value.astimezone(dt.UTC) if isinstance(value, dt.datetime) else value
 
 
@@ -254,9 +264,9 @@ def aggregate(func: AggFunc, prop: b.BoundProperty | None, rows: list[Row]) -> A
         case AggFunc.AVG:
             return sum(values) / len(values) if values else None
         case AggFunc.MIN:
-            return min(values, key=instant) if values else None
+            return min(values, key=ordered) if values else None
         case AggFunc.MAX:
-            return max(values, key=instant) if values else None
+            return max(values, key=ordered) if values else None
         case _:
             assert_never(func)
 

@@ -40,7 +40,7 @@ _DURATION = {
     TimeUnit.DAY: "days",
     TimeUnit.WEEK: "weeks",
     TimeUnit.MONTH: "months",
-    TimeUnit.QUARTER: "quarters",
+    TimeUnit.QUARTER: "months",  # Cypher's duration() has no quarters: 3 months each
     TimeUnit.YEAR: "years",
 }
 
@@ -224,8 +224,10 @@ class ExpressionPrinter:
         second_time = self.prop(node.second.time, second)
         after = [f"{second_time} > {first_time}"]
         if node.within is not None:
-            unit = _DURATION[node.within.unit]
-            limit = f"{first_time} + duration({{{unit}: {self.param(node.within.amount)}}})"
+            unit, amount = _DURATION[node.within.unit], node.within.amount
+            if node.within.unit is TimeUnit.QUARTER:
+                amount *= 3
+            limit = f"{first_time} + duration({{{unit}: {self.param(amount)}}})"
             after.append(f"{second_time} <= {limit}")
         if node.second.condition is not None:
             after.append(self.expr(node.second.condition, second))
