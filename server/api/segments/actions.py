@@ -11,7 +11,7 @@ from server.api.errors import Problem, UserErrorCode
 from server.api.segments import validation as v
 from server.api.segments.commands import Outcome
 from server.api.segments.domain import Result, get, name_taken, not_found
-from server.store import lifecycle, members, usage
+from server.store import definitions, lifecycle, members, usage
 from server.store import segments as store
 from server.store.records import (
     ConsumerKind,
@@ -46,6 +46,33 @@ async def _set(deps: Deps, segment_id: str, props: dict[str, object]) -> Result:
         return Outcome.fail(not_found())
     except NameTaken:
         return Outcome.fail(name_taken(("name",)))
+
+
+async def make_static(deps: Deps, segment_id: str) -> Result:
+    """Static segments change only when asked: the schedule becomes MANUAL."""
+    seg = await get(deps, segment_id)
+    if seg is None:
+        return Outcome.fail(not_found())
+    if seg.type is SegmentType.EXPANSION:
+        message = "expansion segments are filled by the scoring engine"
+        return Outcome.fail(Problem(Code.UNSUPPORTED_TYPE, ("id",), message))
+    props: dict[str, object] = {"type": "STATIC", "scheduleKind": "MANUAL", "scheduleCron": None}
+    return await _set(deps, segment_id, props)
+
+
+async def make_dynamic(deps: Deps, segment_id: str) -> Result:
+    """Dynamic segments refresh with the system; they need a definition to evaluate."""
+    seg = await get(deps, segment_id)
+    if seg is None:
+        return Outcome.fail(not_found())
+    if seg.type is not SegmentType.STATIC:
+        return Outcome(seg)
+    definition = await definitions.get_definition(deps.db, seg.id, seg.definition_version)
+    if definition is None or not definition.text.strip():
+        message = "a dynamic segment needs a definition; save one with updateSegment first"
+        return Outcome.fail(Problem(Code.DEFINITION_REQUIRED, ("id",), message))
+    props: dict[str, object] = {"type": "DYNAMIC", "scheduleKind": "SYSTEM", "scheduleCron": None}
+    return await _set(deps, segment_id, props)
 
 
 async def set_tags(deps: Deps, segment_id: str, tags: list[str]) -> Result:

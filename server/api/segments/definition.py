@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from grammar import SegmentError, Span, compile_segment
+from grammar import CompiledSegment, SegmentError, Span, compile_segment
 from graph_schema.model import GraphSchema
 from server.store.records import Diagnostic
 
@@ -30,6 +30,7 @@ class DefinitionCheck:
     valid: bool
     diagnostics: tuple[Diagnostic, ...]
     references: tuple[str, ...]  # names of the segments it reads
+    compiled: CompiledSegment | None = field(default=None, compare=False)
 
 
 def check_definition(
@@ -37,7 +38,7 @@ def check_definition(
     tree: Mapping[str, Any] | None,
     schema: GraphSchema,
     *,
-    audience: str,
+    audience: str | None,
     timezone: str,
     now: datetime,
 ) -> DefinitionCheck:
@@ -53,7 +54,7 @@ def check_definition(
         compiled = compile_segment(source, schema, now=now, timezone=timezone)
     except SegmentError as exc:
         return _invalid(written, to_diagnostic(exc, written if text is not None else None))
-    if compiled.audience.casefold() != audience.casefold():
+    if audience and compiled.audience.casefold() != audience.casefold():
         message = f"it selects {compiled.audience}, but the segment's audience is {audience}"
         return _invalid(written, Diagnostic(code=AUDIENCE_MISMATCH, message=message))
     return DefinitionCheck(
@@ -62,6 +63,7 @@ def check_definition(
         True,
         (),
         compiled.referenced_segments,
+        compiled,
     )
 
 

@@ -43,7 +43,7 @@ async def compile_definition(
         source.text, source.tree, deps.schema, audience=audience, timezone=timezone,
         now=deps.clock(),
     )  # fmt: skip
-    problems = list(check.diagnostics) + await _reference_problems(
+    problems = list(check.diagnostics) + await reference_problems(
         deps, check.references, segment_id
     )
     if kind is SegmentType.COMPOUND and check.valid and not check.references:
@@ -54,7 +54,7 @@ async def compile_definition(
     )  # fmt: skip
 
 
-async def _reference_problems(
+async def reference_problems(
     deps: Deps, names: tuple[str, ...], segment_id: str | None
 ) -> list[Diagnostic]:
     if not names:

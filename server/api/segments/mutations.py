@@ -111,6 +111,20 @@ class SegmentMutations:
     async def deactivate_segment(self, info: Info, id: strawberry.ID) -> SegmentPayload:
         return await _set_state(info, id, SegmentState.INACTIVE)
 
+    @mutation("Static: members change only when asked (schedule MANUAL).")
+    async def make_segment_static(self, info: Info, id: strawberry.ID) -> SegmentPayload:
+        segment_id = decode_gid(id, "Segment")
+        if segment_id is None:
+            return _failed()
+        return SegmentPayload.of(await actions.make_static(info.context.deps, segment_id))
+
+    @mutation("Dynamic: refreshed with every system refresh; needs a definition.")
+    async def make_segment_dynamic(self, info: Info, id: strawberry.ID) -> SegmentPayload:
+        segment_id = decode_gid(id, "Segment")
+        if segment_id is None:
+            return _failed()
+        return SegmentPayload.of(await actions.make_dynamic(info.context.deps, segment_id))
+
     @mutation("Replace the segment's tags.")
     async def set_segment_tags(
         self, info: Info, id: strawberry.ID, tags: list[str]

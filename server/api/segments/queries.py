@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import strawberry
 
 from server.api.common import decode_gid, field
 from server.api.context import Info
 from server.api.errors import ApiError, ErrorCode
 from server.api.segments import reading
-from server.api.segments.inputs import SegmentOrderInput
+from server.api.segments.inputs import DefinitionInput, SegmentOrderInput
+from server.api.segments.preview import compile_preview
+from server.api.segments.preview_types import CompileSegmentResult
 from server.api.segments.types import Segment, SegmentConnection, segment_connection
 from server.store.pages import SegmentOrder
 from server.store.records import RefreshStatus, SegmentState, SegmentType
@@ -38,6 +42,21 @@ class SegmentQueries:
         order = order_by.to_order() if order_by else SegmentOrder()
         page = await reading.list_segments(info.context.deps, f, order, first, after)
         return segment_connection(page, after)
+
+    @field("Compile a definition: diagnostics, or canonical text, JSON, explain and size.")
+    async def compile_segment(
+        self,
+        info: Info,
+        definition: DefinitionInput,
+        audience: str | None = None,
+        as_of: datetime | None = None,
+        timezone: str = "UTC",
+        estimate: bool = True,
+    ) -> CompileSegmentResult:
+        preview = await compile_preview(
+            info.context.deps, definition.to_source(), audience, as_of, timezone, estimate
+        )
+        return CompileSegmentResult.of(preview)
 
     @field("One segment by global id or by name.")
     async def segment(

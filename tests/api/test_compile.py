@@ -1,0 +1,93 @@
+"""`compileSegment`: diagnostics with positions, or canonical text, explain and an estimate."""
+
+from __future__ import annotations
+
+import neo4j
+
+from tests.api.conftest import Api, create_ok
+
+COMPILE = """
+query($text: String!, $audience: String, $asOf: DateTime) {
+  compileSegment(definition: {text: $text}, audience: $audience, asOf: $asOf) {
+    valid text audience referencedSegments
+    diagnostics { code span { line column } end { line column } }
+    explain { cypher parameters paths timezone now }
+    estimate { count exact audienceTotal clauses { text count } elapsedMs }
+  }
+}
+"""
+
+
+def seed(driver: neo4j.Driver) -> None:
+    driver.execute_query(
+        "UNWIND range(1, 30) AS i CREATE (:Customer {customerId: 'c' + i, "
+        "  city: CASE WHEN i <= 10 THEN 'Oslo' ELSE 'Bergen' END, satisfaction: i * 3})"
+    )
+
+
+def test_valid_definition_is_explained_and_estimated(api: Api, empty_graph: neo4j.Driver) -> None:
+    seed(empty_graph)
+    text = "segment Customer where city = 'Oslo' and satisfaction > 15"
+    found = api.data(COMPILE, text=text, asOf="2025-01-01T00:00:00+00:00")["compileSegment"]
+    assert found["valid"] is True
+    assert found["diagnostics"] == []
+    assert found["audience"] == "Customer"
+    assert found["text"].startswith("segment Customer\n")
+    assert "Oslo" not in found["explain"]["cypher"]  # values travel as parameters
+    assert "Oslo" in found["explain"]["parameters"].values()
+    assert found["explain"]["now"].startswith("2025-01-01")
+    estimate = found["estimate"]
+    assert (estimate["count"], estimate["exact"], estimate["audienceTotal"]) == (5, True, 30)
+    assert [c["count"] for c in estimate["clauses"]] == [10, 25]
+
+
+def test_invalid_definition_gives_positioned_diagnostics(api: Api) -> None:
+    found = api.data(COMPILE, text="segment Customer\nwhere citty = 'Oslo'")["compileSegment"]
+    assert found["valid"] is False
+    assert found["explain"] is None
+    assert found["estimate"] is None
+    assert found["diagnostics"] == [
+        {
+            "code": "UNKNOWN_ATTRIBUTE",
+            "span": {"line": 2, "column": 7},
+            "end": {"line": 2, "column": 12},
+        }
+    ]
+
+
+def test_audience_and_references_are_checked(api: Api) -> None:
+    other = api.data(COMPILE, text="segment Account where name = 'x'", audience="Customer")
+    assert [d["code"] for d in other["compileSegment"]["diagnostics"]] == ["AUDIENCE_MISMATCH"]
+    missing = api.data(COMPILE, text="segment Customer where in segment nope")["compileSegment"]
+    assert [d["code"] for d in missing["diagnostics"]] == ["UNKNOWN_SEGMENT"]
+    create_ok(api, name="oslo")
+    ok = api.data(COMPILE, text="segment Customer where in segment oslo")["compileSegment"]
+    assert (ok["valid"], ok["referencedSegments"]) == (True, ["oslo"])
+    assert ok["estimate"]["count"] == 0  # no membership written yet
+
+
+TYPE = """
+mutation($id: ID!) {
+  makeSegmentStatic(id: $id) { segment { type schedule { kind } } userErrors { code } }
+}
+"""
+
+DYNAMIC = """
+mutation($id: ID!) {
+  makeSegmentDynamic(id: $id) { segment { type schedule { kind } } userErrors { code field } }
+}
+"""
+
+
+def test_make_static_and_dynamic(api: Api) -> None:
+    seg = create_ok(api, name="oslo")
+    static = api.data(TYPE, id=seg["id"])["makeSegmentStatic"]
+    assert static == {
+        "segment": {"type": "STATIC", "schedule": {"kind": "MANUAL"}},
+        "userErrors": [],
+    }
+    dynamic = api.data(DYNAMIC, id=seg["id"])["makeSegmentDynamic"]
+    assert dynamic["segment"] == {"type": "DYNAMIC", "schedule": {"kind": "SYSTEM"}}
+    manual = create_ok(api, name="expo", type="STATIC", definition=None)
+    refused = api.data(DYNAMIC, id=manual["id"])["makeSegmentDynamic"]
+    assert refused["userErrors"] == [{"code": "DEFINITION_REQUIRED", "field": ["id"]}]
