@@ -189,3 +189,30 @@ def test_explain_gives_each_clause_truth() -> None:
     assert c1.body.truth is True
     missing = explain_membership(compiled.bound, DATA, "nobody")
     assert (missing.found, missing.member) == (False, False)
+
+
+def test_strings_order_by_utf16_code_units_as_neo4j_does() -> None:
+    data = Dataset(entities={"Customer": {"c": {"city": "\ufffd"}, "d": {"city": "\U0001f600"}}})
+    assert run('city > "\U0001f600"', data) == {"c"}  # U+FFFD sorts after a surrogate pair
+    assert run('max Order.total < 0 or city = "\ufffd"', data) == {"c"}
+
+
+def test_sequence_within_quarters_adds_months() -> None:
+    jan31 = dt.datetime(2025, 1, 31, 12, tzinfo=dt.UTC)
+    data = Dataset(
+        entities={
+            "Customer": {"c": {}},
+            "OnlineAccount": {"a": {}},
+            "WebSession": {"w": {}},
+            "PageView": {"p": {"at": jan31}},
+            "Order": {"o": {"placedAt": dt.datetime(2025, 4, 30, 12, tzinfo=dt.UTC)}},
+        },
+        relationships={
+            "HAS_ONLINE_ACCOUNT": [("c", "a", {})],
+            "STARTED": [("a", "w", {})],
+            "VIEWED": [("w", "p", {})],
+            "PLACED": [("c", "o", {})],
+        },
+    )
+    assert run("PageView then any Order within 1 quarter", data) == {"c"}  # Apr 30, clamped
+    assert run("PageView then any Order within 88 days", data) == set()
