@@ -80,8 +80,8 @@ async def _retrying(ctx: dict[str, Any], work: Callable[[], Awaitable[T]]) -> T:
     """Turn connection trouble and a busy segment into an arq retry with backoff."""
     try:
         return await work()
-    except SegmentBusy as exc:
-        raise Retry(defer=10) from exc
+    except SegmentBusy as exc:  # a long run holds the segment: try again later
+        raise Retry(defer=30) from exc
     except Exception as exc:
         if _transient(exc):
             raise Retry(defer=min(2 ** ctx.get("job_try", 1), 60)) from exc
@@ -107,11 +107,13 @@ async def refresh_segments(
 
 
 async def scheduled_refresh(ctx: dict[str, Any]) -> str | None:
-    """Every minute: queue the segments whose schedule came due, skip the inactive ones."""
+    """Every minute: queue the segments whose schedule came due, skip the inactive ones, and
+    queue again any requested refresh whose job was lost (a failed retry, a Redis restart)."""
     refresh: RefreshSettings = ctx["refresh_settings"]
     env: RefreshEnv = ctx["refresh_env"]
     system = SystemSchedule(cron=refresh.system_cron, timezone=refresh.system_timezone)
     submitted = await schedule_tick(ctx["redis"], env.graph, system, datetime.now(UTC))
+    await reconcile(ctx["redis"], env.graph)
     return submitted.job_id if submitted else None
 
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
+import statistics
 import time
 from datetime import datetime
-from typing import Any
+from typing import Any, LiteralString
 
 import neo4j
 
@@ -106,9 +108,33 @@ async def diff_refresh(env: RefreshEnv, timeline: Timeline, segment_id: str) -> 
     outcome = await refresh_segment(env, segment_id, "BENCH")
     total = time.perf_counter() - t0
     assert outcome.status.value == "SUCCESSFUL", outcome
-    return {"evaluate": timeline.span("EVALUATING", "DIFFING"),
+    return {"claim+clean": timeline.span("CLAIMING", "EVALUATING"),
+            "evaluate": timeline.span("EVALUATING", "DIFFING"),
             "diff": timeline.span("DIFFING", "WRITING"),
             "write": timeline.span("WRITING", "SWITCHING"), "total": total}  # fmt: skip
+
+
+PAGE: LiteralString = (
+    "MATCH (s:_Segment {id: $id}) WITH s.activeVersion AS v "
+    "MATCH ()-[m:_MEMBER]->() WHERE m.segmentId = $id AND m.key > $after "
+    "AND m.since <= v AND (m.until IS NULL OR m.until > v) "
+    "RETURN m.key AS key ORDER BY m.key LIMIT 100"
+)
+
+
+async def member_page(graph: Graph, segment_id: str, after: int) -> tuple[float, int, str]:
+    """Median ms of 20 runs of one 100-member page, its db hits and whether an index served."""
+    times = []
+    for _ in range(20):
+        t0 = time.perf_counter()
+        await graph.read(PAGE, id=segment_id, after=after)
+        times.append(1000 * (time.perf_counter() - t0))
+    async with graph.driver.session(database=graph.database) as session:
+        summary = await (await session.run("PROFILE " + PAGE, id=segment_id, after=after)).consume()
+    plan = str(summary.profile)
+    hits = sum(int(x) for x in re.findall(r"'dbHits': (\d+)", plan))
+    seek = "RelationshipIndexSeek" in plan
+    return statistics.median(times), hits, "index seek" if seek else "NO INDEX"
 
 
 async def cleanup(graph: Graph) -> None:
@@ -142,11 +168,15 @@ async def main(members: int) -> None:
         diff = await diff_refresh(env, timeline, "bench-diff")
         full = await full_rewrite(env, "bench-full")
         print(f"\n{members} members, {changed} changed ({100 * changed / members:.1f}%)")
-        print(f"{'phase':<10}{'diff (s)':>12}{'full rewrite (s)':>20}")
-        for phase in ("evaluate", "write", "total"):
-            print(f"{phase:<10}{diff[phase]:>12.3f}{full[phase]:>20.3f}")
+        print(f"{'phase':<12}{'diff (s)':>10}{'full rewrite (s)':>20}")
+        for phase in ("claim+clean", "evaluate", "diff", "write", "total"):
+            other = f"{full[phase]:.3f}" if phase in full else "-"
+            print(f"{phase:<12}{diff[phase]:>10.3f}{other:>20}")
         print(f"write ratio full/diff: {full['write'] / diff['write']:.1f}x; "
               f"total ratio: {full['total'] / diff['total']:.1f}x")  # fmt: skip
+        for after in (-1, members // 2):
+            ms, hits, how = await member_page(graph, "bench-diff", after)
+            print(f"member page after key {after}: {ms:.1f} ms median, {hits} db hits, {how}")
     finally:
         await cleanup(graph)
         await driver.close()

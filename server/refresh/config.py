@@ -11,7 +11,7 @@ class RefreshSettings(BaseSettings):
     system_cron: str = "0 */12 * * *"  # the system refresh cadence (every 12 hours)
     system_timezone: str = "UTC"
     lease_ms: int = 60_000  # a run's claim lapses this long after its last heartbeat
-    busy_wait_s: float = 30.0
+    busy_wait_s: float = 300.0  # a job waits this long for another run on its segment
     batch_size: int = 10_000
     keep_versions: int = 10  # membership versions kept for "as of a past run"
     job_timeout_s: int = 3600

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, LiteralString, TypeVar
 
-from neo4j import AsyncDriver, AsyncManagedTransaction, Record, RoutingControl
+from neo4j import AsyncDriver, AsyncManagedTransaction, AsyncSession, Record, RoutingControl
 
 from graph_schema import quote_identifier
 
@@ -40,13 +40,19 @@ class Graph:
 
     async def write(self, work: Callable[[Tx], Awaitable[T]]) -> T:
         """Run `work` in one write transaction (retried whole on transient errors)."""
-        async with self.driver.session(database=self.database) as session:
+        async with self._session() as session:
             return await session.execute_write(work)
 
     async def auto(self, query: LiteralString, **params: Any) -> None:
         """One auto-commit statement (schema commands, CALL IN TRANSACTIONS)."""
-        async with self.driver.session(database=self.database) as session:
+        async with self._session() as session:
             await (await session.run(query, params)).consume()
+
+    def _session(self) -> AsyncSession:
+        # Sessions share execute_query's bookmarks, so on a cluster a read that follows a
+        # write (a compound segment reading its input's new version) sees that write.
+        bookmarks = self.driver.execute_query_bookmark_manager
+        return self.driver.session(database=self.database, bookmark_manager=bookmarks)
 
 
 async def rows(tx: Tx, query: LiteralString, **params: Any) -> list[Record]:

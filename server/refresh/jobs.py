@@ -18,7 +18,8 @@ from arq.jobs import Job, JobStatus
 
 from server.refresh import segments
 from server.refresh.graph import Graph
-from server.refresh.records import SegmentInfo
+from server.refresh.progress import redis_publisher
+from server.refresh.records import Phase, SegmentInfo
 from server.refresh.schedules import SystemSchedule, plan_due
 
 REFRESH_ONE = "refresh_segment"
@@ -59,6 +60,10 @@ async def submit_refresh(
         job_id, function, arg = pass_job_id(found, label), REFRESH_MANY, list(ids)
     await segments.mark_queued(graph, dict.fromkeys(ids, job_id))
     enqueued = await _enqueue(arq, job_id, function, arg, trigger)
+    publish = redis_publisher(arq)
+    for segment_id in ids:
+        await publish({"segmentId": segment_id, "runId": None, "phase": Phase.QUEUED.value,
+                       "percent": 0, "jobId": job_id})  # fmt: skip
     return Submitted(job_id=job_id, segment_ids=ids, enqueued=enqueued)
 
 

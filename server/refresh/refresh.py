@@ -27,7 +27,7 @@ class RefreshEnv:
     compiler: Compiler
     publish: Publish
     lease_ms: int = 60_000
-    busy_wait_s: float = 30.0  # how long to wait for another run's claim before giving up
+    busy_wait_s: float = 300.0  # how long to wait for another run's claim before giving up
     batch_size: int = membership.BATCH_SIZE
     keep_versions: int = 10  # membership versions kept for "as of a past run"
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
@@ -130,7 +130,7 @@ async def _release(
 
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, ClaimLost):
-        return "another run took over this segment (lease expired)"
+        return "another run took over (lease expired) or the membership changed meanwhile"
     return f"{type(exc).__name__}: {exc}"
 
 
@@ -193,6 +193,9 @@ async def _work(
 
 
 async def _collect_garbage(env: RefreshEnv, segment_id: str) -> None:
-    oldest = await runs.oldest_kept_version(env.graph, segment_id, env.keep_versions)
+    # Never fewer than two: a reader that bound the previous version just before the switch
+    # must still find all of it.
+    keep = max(env.keep_versions, 2)
+    oldest = await runs.oldest_kept_version(env.graph, segment_id, keep)
     if oldest is not None:
         await membership.collect_garbage(env.graph, segment_id, oldest, env.batch_size)

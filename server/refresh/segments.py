@@ -9,7 +9,7 @@ pendingRun / pendingVersion / leaseUntil (claims.py).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, LiteralString
 
 from neo4j import Record
@@ -43,7 +43,7 @@ def to_info(record: Record) -> SegmentInfo:
         schedule_cron=p.get("scheduleCron"),
         definition_version=int(p.get("definitionVersion") or 0),
         active_version=int(p.get("activeVersion") or 0),
-        created_at=_native(p.get("createdAt")),
+        created_at=_native(p.get("createdAt")) or datetime(1970, 1, 1, tzinfo=UTC),
         last_scheduled_at=_native(p.get("lastScheduledAt")),
         references=tuple(sorted(p["refs"])),
     )

@@ -30,7 +30,7 @@ from tests.refresh.helpers import (
 
 pytestmark = pytest.mark.anyio
 
-SCORES = {i: i % 100 for i in range(1, 601)}
+SCORES = {i: i % 100 for i in range(1, 301)}
 
 
 async def test_a_worker_killed_mid_write_leaves_the_old_version_and_the_job_reruns(

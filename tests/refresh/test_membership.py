@@ -4,6 +4,7 @@ leftover cleaning, garbage collection, and the history read from since/until int
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -27,7 +28,7 @@ EVERYONE = MemberQuery(
 
 pytestmark = pytest.mark.anyio
 
-SCORES = {i: i % 100 for i in range(1, 601)}
+SCORES = {i: i % 100 for i in range(1, 301)}
 
 
 async def test_first_refresh_writes_version_one_and_records_the_run(env: RefreshEnv) -> None:
@@ -104,7 +105,8 @@ async def test_readers_see_the_old_or_the_new_set_never_a_mix(env: RefreshEnv) -
 
     done = asyncio.Event()
     reader = asyncio.ensure_future(read_until(done))
-    outcome = await refresh_segment(env, "high", "MANUAL")  # 12 batches of 50 in between
+    small = dataclasses.replace(env, batch_size=20)
+    outcome = await refresh_segment(small, "high", "MANUAL")  # 15 batches of 20 in between
     done.set()
     await reader
     assert outcome.status is RunStatus.SUCCESSFUL
@@ -117,10 +119,10 @@ async def test_a_stale_writer_cannot_write_or_switch(env: RefreshEnv) -> None:
     await add_people(env.graph, SCORES)
     await make_segment(env.graph, "high", "score >= 50")
     await refresh_segment(env, "high", "MANUAL")
-    stale = await claims.claim_segment(env.graph, "high", "old-run", lease_ms=200, run_props={})
+    stale = await claims.claim_segment(env.graph, "high", "old-run", lease_ms=1500, run_props={})
     with pytest.raises(SegmentBusy):
-        await claims.claim_segment(env.graph, "high", "newer", lease_ms=200, run_props={})
-    await asyncio.sleep(0.3)  # the old run stops heartbeating (a paused or partitioned worker)
+        await claims.claim_segment(env.graph, "high", "newer", lease_ms=1500, run_props={})
+    await asyncio.sleep(1.6)  # the old run stops heartbeating (a paused or partitioned worker)
     newer = await refresh_segment(env, "high", "MANUAL")
     assert newer.status is RunStatus.SUCCESSFUL
     query = EVERYONE
@@ -168,7 +170,7 @@ async def test_old_versions_beyond_retention_are_collected(env: RefreshEnv) -> N
         "RETURN min(m.until) AS oldest"
     )
     assert found[0]["oldest"] == 4
-    assert len(await runs.members_as_of(env.graph, "high", 3, first=1000)) == 300 - 30
+    assert len(await runs.members_as_of(env.graph, "high", 3, first=1000)) == 150 - 30
 
 
 async def test_trend_and_last_weeks_growth_come_from_runs(env: RefreshEnv) -> None:
@@ -179,10 +181,10 @@ async def test_trend_and_last_weeks_growth_come_from_runs(env: RefreshEnv) -> No
     await refresh_segment(env, "high", "MANUAL")
     now = datetime.now(UTC) + timedelta(seconds=1)
     points = await runs.trend(env.graph, "high", now - timedelta(days=1), now)
-    assert [p.member_count for p in points] == [300, 302]
+    assert [p.member_count for p in points] == [150, 152]
     growth = await runs.growth(env.graph, "high", now)
     assert growth is not None
-    assert (growth.current, growth.previous, growth.delta) == (302, 300, 2)
+    assert (growth.current, growth.previous, growth.delta) == (152, 150, 2)
 
 
 async def test_the_member_page_query_seeks_the_relationship_index(env: RefreshEnv) -> None:
