@@ -65,7 +65,10 @@ class _Task:
 
     @property
     def name(self) -> str:
-        return self.entity.name if self.entity else self.relationship.type  # type: ignore[union-attr]
+        if self.entity:
+            return self.entity.name
+        assert self.relationship is not None
+        return self.relationship.type
 
 
 @dataclass(slots=True)

@@ -188,3 +188,16 @@ def test_quote_identifier(name: str, quoted: str) -> None:
 def test_quote_identifier_rejects_unusable_names(name: str) -> None:
     with pytest.raises(ValueError, match="identifier"):
         quote_identifier(name)
+
+
+def test_graph_schema_imports_without_the_driver() -> None:
+    """`grammar` depends on graph_schema, and must import with no neo4j installed."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['neo4j'] = None\n"
+        "import graph_schema, graph_schema.importer, graph_schema.loader\n"
+        "assert graph_schema.default_schema().profiles\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
