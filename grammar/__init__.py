@@ -75,8 +75,14 @@ def from_json(data: str | Mapping[str, Any]) -> ast.Segment:
     """The AST of a JSON form (parsed or as a string). Values are checked as in text, by
     reparsing the canonical text. Raises SegmentError (INVALID_JSON, LIMIT_EXCEEDED, ...)."""
     if isinstance(data, str):
+        text = data
         try:
-            data = json.loads(data)
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            span = Span.at(text, exc.pos)
+            raise SegmentError(
+                ErrorCode.INVALID_JSON, f"Not valid JSON: {exc.msg}.", span
+            ) from None
         except (ValueError, RecursionError) as exc:
             raise SegmentError(ErrorCode.INVALID_JSON, f"Not valid JSON: {exc}") from None
     text = format_ast(decode_json(data))

@@ -135,8 +135,8 @@ def condition(node: a.Condition, *, in_and: bool = False) -> str:
 
 
 def _in_or(node: a.Condition) -> str:
-    # `a and b or c` parses the same without parentheses; they are kept for the reader.
-    return f"({condition(node)})" if isinstance(node, a.And) else condition(node)
+    # Parentheses keep a nested `or` its own node; around `and` they are for the reader.
+    return f"({condition(node)})" if isinstance(node, a.And | a.Or) else condition(node)
 
 
 def _block(cond: a.Condition | None) -> str:

@@ -60,5 +60,9 @@ def check_tree_depth(tree: Tree[Any], text: str) -> None:
         stack.extend((c, depth + 1) for c in node.children if isinstance(c, Tree))
 
 
+def _start(node: Tree[Any], text: str) -> Span | None:
+    return None if node.meta.empty else Span.at(text, node.meta.start_pos)
+
+
 def max_amount(unit_name: str) -> int:
     return MAX_AMOUNT.get(unit_name, MAX_AMOUNT_DEFAULT)

@@ -30,11 +30,13 @@ class LiteralBuilder(Transformer[Token, Any]):
     def _span(self, meta: Meta) -> Span | None:
         if meta.empty:
             return None
-        return Span.at(self.text, meta.start_pos, meta.end_pos)
+        # lark already counted lines and columns: no rescanning of the text per node
+        return Span(offset=meta.start_pos, end=meta.end_pos, line=meta.line, column=meta.column)
 
     def _token_span(self, token: Token) -> Span:
         start = token.start_pos or 0
-        return Span.at(self.text, start, token.end_pos or start)
+        line, column = token.line or 1, token.column or 1
+        return Span(offset=start, end=token.end_pos or start, line=line, column=column)
 
     def _invalid(self, message: str, token: Token) -> SegmentError:
         return SegmentError(ErrorCode.INVALID_LITERAL, message, self._token_span(token))

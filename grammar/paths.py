@@ -6,6 +6,8 @@ with `via`, each name a relationship type or an intermediate entity, in path ord
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 from grammar import ast as a
 from grammar import limits
 from grammar.bound import BoundPath
@@ -23,7 +25,7 @@ def resolve_path(
     """Raises UNKNOWN_RELATIONSHIP, NO_PATH, AMBIGUOUS_PATH (listing the candidates) or
     LIMIT_EXCEEDED (the only paths are longer than `limits.MAX_HOPS`)."""
     _check_via_names(schema, via)
-    candidates = _matching(schema.paths(origin.name, target.name, max_hops=limits.MAX_HOPS), via)
+    candidates = _matching(_paths(schema, origin.name, target.name, limits.MAX_HOPS), via)
     if not candidates:
         raise _no_path(schema, origin, target, via, span)
     shortest = [p for p in candidates if len(p.steps) == len(candidates[0].steps)]
@@ -37,6 +39,28 @@ def resolve_path(
             candidates=described,
         )
     return _bind(schema, shortest[0])
+
+
+_Memo = dict[tuple[str, str, int], tuple[Path, ...]]
+_CACHE: OrderedDict[int, tuple[GraphSchema, _Memo]] = OrderedDict()
+_CACHED_SCHEMAS = 8
+
+
+def _paths(schema: GraphSchema, start: str, end: str, hops: int) -> tuple[Path, ...]:
+    """`schema.paths`, memoised for the last few schema objects (schemas are immutable;
+    enumerating simple paths is the costliest step of compiling). Holding the schema keeps
+    its id from being reused while cached."""
+    entry = _CACHE.get(id(schema))
+    if entry is None or entry[0] is not schema:
+        entry = (schema, {})
+        _CACHE[id(schema)] = entry
+        while len(_CACHE) > _CACHED_SCHEMAS:
+            _CACHE.popitem(last=False)
+    _CACHE.move_to_end(id(schema))
+    key = (start, end, hops)
+    if key not in entry[1]:
+        entry[1][key] = schema.paths(start, end, max_hops=hops)
+    return entry[1][key]
 
 
 def _bind(schema: GraphSchema, path: Path) -> BoundPath:
@@ -84,7 +108,7 @@ def _no_path(
     via: tuple[a.Identifier, ...],
     span: Span | None,
 ) -> SegmentError:
-    longer = _matching(schema.paths(origin.name, target.name, max_hops=limits.MAX_HOPS + 2), via)
+    longer = _matching(_paths(schema, origin.name, target.name, limits.MAX_HOPS + 2), via)
     if longer:
         return SegmentError(
             ErrorCode.LIMIT_EXCEEDED,
