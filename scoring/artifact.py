@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -44,14 +45,17 @@ def load_model(path: str | Path) -> TrainedModel:
     metadata of another format; OSError if the file cannot be opened.
     """
     source = Path(path)
-    untrusted = set(sio.get_untrusted_types(file=source)) - set(TRUSTED_TYPES)
+    try:
+        untrusted = set(sio.get_untrusted_types(file=source)) - set(TRUSTED_TYPES)
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise ScoringError.one(ScoringErrorCode.INVALID_ARTIFACT, str(exc), str(source)) from exc
     if untrusted:
         where = ", ".join(sorted(untrusted)[:5])
         raise ScoringError.one(ScoringErrorCode.INVALID_ARTIFACT, "untrusted types", where)
     try:
         content = sio.load(source, trusted=list(TRUSTED_TYPES))
         metadata = _metadata_from_dict(json.loads(content["metadata"]))
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, zipfile.BadZipFile) as exc:
         raise ScoringError.one(ScoringErrorCode.INVALID_ARTIFACT, str(exc), str(source)) from exc
     return TrainedModel(content["estimator"], metadata)
 

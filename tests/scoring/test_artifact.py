@@ -1,0 +1,47 @@
+"""Model files: skops round trip with metadata, trusted types only, loaded once per process."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import skops.io as sio
+from sklearn.cluster import KMeans
+
+from scoring import ModelCache, ScoringError, ScoringErrorCode, load_model, save_model, train_model
+from scoring import predict_probabilities as predict
+from tests.scoring.synthetic import synthetic
+
+
+def test_round_trip_keeps_predictions_and_metadata(tmp_path: Path) -> None:
+    matrix, outcome = synthetic()
+    model = train_model(matrix, outcome).model
+    loaded = load_model(save_model(model, tmp_path / "models" / "v1.skops"))
+    assert loaded.metadata == model.metadata
+    assert np.array_equal(predict(loaded, matrix), predict(model, matrix))
+    assert not list(tmp_path.glob("models/*.tmp"))
+
+
+def test_cache_loads_once_and_again_when_the_file_changes(tmp_path: Path) -> None:
+    matrix, outcome = synthetic()
+    path = save_model(train_model(matrix, outcome).model, tmp_path / "m.skops")
+    cache = ModelCache()
+    assert cache.get(path) is cache.get(tmp_path / "." / "m.skops")
+    assert cache.loads == 1
+    save_model(train_model(matrix, outcome).model, path)
+    os.utime(path, ns=(1, 1))  # a new file identity even within the clock's resolution
+    cache.get(path)
+    assert cache.loads == 2
+
+
+def test_files_with_other_types_or_garbage_are_refused(tmp_path: Path) -> None:
+    sio.dump({"estimator": KMeans(n_clusters=2), "metadata": "{}"}, tmp_path / "odd.skops")
+    with pytest.raises(ScoringError) as caught:
+        load_model(tmp_path / "odd.skops")
+    assert caught.value.code is ScoringErrorCode.INVALID_ARTIFACT
+    (tmp_path / "junk.skops").write_bytes(b"not a zip")
+    with pytest.raises(ScoringError) as junk:
+        load_model(tmp_path / "junk.skops")
+    assert junk.value.code is ScoringErrorCode.INVALID_ARTIFACT

@@ -1,0 +1,42 @@
+"""Explanations add up: log-odds to the calibrated logit, points to score minus base score."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from scoring import explain_rows, feature_influence, predict_probabilities, train_model
+from scoring.explain import contributions
+from tests.scoring.synthetic import synthetic
+
+
+def test_contributions_sum_to_the_calibrated_log_odds() -> None:
+    matrix, outcome = synthetic()
+    model = train_model(matrix, outcome).model
+    found = contributions(model, matrix)
+    p = predict_probabilities(model, matrix)
+    assert found.baseline + found.log_odds.sum(axis=1) == pytest.approx(np.log(p / (1 - p)))
+
+
+def test_row_explanations_sum_to_the_score_and_rank_by_size() -> None:
+    matrix, outcome = synthetic()
+    model = train_model(matrix, outcome).model
+    rows = explain_rows(model, matrix.rows(range(20)), top=0)
+    p = predict_probabilities(model, matrix.rows(range(20)))
+    for row, prob in zip(rows, p, strict=True):
+        assert row.probability == pytest.approx(prob)
+        assert sum(c.points for c in row.contributions) == pytest.approx(row.score - row.base_score)
+        sizes = [abs(c.log_odds) for c in row.contributions]
+        assert sizes == sorted(sizes, reverse=True)
+        assert len(row.contributions) == 4
+
+
+def test_the_planted_signal_moves_scores_most() -> None:
+    matrix, outcome = synthetic()
+    model = train_model(matrix, outcome).model
+    assert feature_influence(model, matrix)[0][0] == "strong"
+    extreme = int(np.argmax(np.abs(matrix.column("strong"))))
+    top = explain_rows(model, matrix.rows([extreme]), top=2)[0].contributions
+    assert len(top) == 2
+    assert (top[0].feature, top[0].label) == ("strong", "Strong signal")
+    assert top[0].value == matrix.values[extreme, 0]
