@@ -102,7 +102,9 @@ async def claim_segment(
             active=int(row["active"]),
             props=run_props,
         )
-        return Claim(segment_id=segment_id, run_id=run_id, version=version, base=int(row["active"]))
+        active = int(row["active"])
+        return Claim(segment_id=segment_id, run_id=run_id, version=version, base=active,
+                     dirty=int(row["seq"]) > active)  # fmt: skip
 
     return await graph.write(work)
 

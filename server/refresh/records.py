@@ -80,6 +80,9 @@ class Claim:
     run_id: str
     version: int
     base: int
+    # A version was started past the active one and never switched to: an aborted run may
+    # have left memberships behind (since or until beyond `base`) to clean first.
+    dirty: bool = True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

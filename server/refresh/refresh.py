@@ -18,7 +18,14 @@ from server.refresh.claims import ClaimLost, RequestCancelled, SegmentBusy, Segm
 from server.refresh.definitions import Compiler, DefinitionError
 from server.refresh.graph import Graph
 from server.refresh.progress import ProgressReporter, Publish
-from server.refresh.records import Claim, Definition, Phase, RefreshOutcome, RunStatus
+from server.refresh.records import (
+    Claim,
+    Definition,
+    Phase,
+    RefreshOutcome,
+    RunStatus,
+    SegmentInfo,
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,7 +58,7 @@ async def refresh_segment(env: RefreshEnv, segment_id: str, trigger: str) -> Ref
     except SegmentMissing:
         return RefreshOutcome(segment_id=segment_id, status=RunStatus.FAILED, reason="missing")
     reporter = ProgressReporter(env.publish, segment_id, run_id)
-    outcome = await _guarded(env, claim, definition, now, reporter)
+    outcome = await _guarded(env, claim, _Input(segment, definition, now), reporter)
     if outcome.status is RunStatus.SUCCESSFUL:
         counts = {"members": outcome.member_count, "entered": outcome.entered,
                   "exited": outcome.exited}  # fmt: skip
@@ -84,14 +91,22 @@ async def _claim(env: RefreshEnv, segment_id: str, run_id: str, props: dict[str,
             await asyncio.sleep(0.2)
 
 
+@dataclass(frozen=True, slots=True)
+class _Input:
+    """What a run evaluates, read before its claim."""
+
+    segment: SegmentInfo
+    definition: Definition | None
+    now: datetime
+
+
 async def _guarded(
-    env: RefreshEnv, claim: Claim, definition: Definition | None, now: datetime,
-    reporter: ProgressReporter,
-) -> RefreshOutcome:  # fmt: skip
+    env: RefreshEnv, claim: Claim, given: _Input, reporter: ProgressReporter
+) -> RefreshOutcome:
     """Run the claimed work beside a heartbeat that renews the lease and stops the work when
     the refresh is cancelled or the claim lost."""
     state = _RunState()
-    work = asyncio.ensure_future(_work(env, claim, definition, now, reporter, state))
+    work = asyncio.ensure_future(_work(env, claim, given, reporter, state))
     beat = asyncio.ensure_future(_heartbeat(env, claim, work, state))
     try:
         return await work
@@ -163,15 +178,15 @@ async def _heartbeat(
 
 
 async def _work(
-    env: RefreshEnv, claim: Claim, definition: Definition | None, now: datetime,
-    reporter: ProgressReporter, state: _RunState,
-) -> RefreshOutcome:  # fmt: skip
+    env: RefreshEnv, claim: Claim, given: _Input, reporter: ProgressReporter, state: _RunState
+) -> RefreshOutcome:
     await reporter.phase(Phase.CLAIMING, version=claim.version)
-    await membership.clean_leftovers(env.graph, claim, env.batch_size)
-    segment = await segments.load_segment(env.graph, claim.segment_id)
-    if segment is None or definition is None:
+    if claim.dirty:
+        await membership.clean_leftovers(env.graph, claim, env.batch_size)
+    definition = given.definition
+    if definition is None:
         raise DefinitionError("the segment has no definition")
-    query = env.compiler(segment, definition, now)
+    query = env.compiler(given.segment, definition, given.now)
     await reporter.phase(Phase.EVALUATING)
     fresh = await membership.evaluate(env.graph, query)
     await reporter.phase(Phase.DIFFING)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -225,3 +226,26 @@ async def _noop(done: int, total: int) -> None:
 
 def _counts() -> dict[str, int]:
     return {"members": 0, "entered": 0, "exited": 0}
+
+
+async def test_entered_and_exited_equal_a_recomputation_over_random_rounds(
+    env: RefreshEnv,
+) -> None:
+    rng = random.Random(7)
+    scores = dict(SCORES)
+    await add_people(env.graph, scores)
+    await make_segment(env.graph, "high", "score >= 50")
+    previous: set[int] = set()
+    for _ in range(3):
+        outcome = await refresh_segment(env, "high", "MANUAL")
+        assert outcome.version is not None
+        current = members_with(scores, 50)
+        entered = await runs.entered_keys(env.graph, "high", outcome.version, first=1000)
+        exited = await runs.exited_keys(env.graph, "high", outcome.version, first=1000)
+        assert (set(entered), set(exited)) == (current - previous, previous - current)
+        assert (outcome.entered, outcome.exited) == (len(entered), len(exited))
+        assert await active_members(env.graph, "high") == current
+        previous = current
+        changes = {k: rng.randrange(100) for k in rng.sample(sorted(scores), 40)}
+        scores |= changes
+        await add_people(env.graph, changes)
