@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, assert_never
 
 from grammar import bound as b
+from grammar.ast import SetOp
 from grammar.evaluate import Dataset, Evaluator, Key, Scope, Truth, aggregate, read
 
 _OPS = {"EQ": "=", "NE": "!=", "LT": "<", "LE": "<=", "GT": ">", "GE": ">="}
@@ -64,7 +65,7 @@ class _Explainer:
                 return ClauseResult(text="where", truth=inner.truth is True, children=(inner,))
             case b.BoundSetOperation(op=op, left=left, right=right):
                 lhs, rhs = self.set_expr(left), self.set_expr(right)
-                member = self.scope.key in self.evaluator.set_members(node, self.scope.entity)
+                member = _combine(op, lhs.truth is True, rhs.truth is True)
                 return ClauseResult(text=op.value, truth=member, children=(lhs, rhs))
             case _:
                 assert_never(node)
@@ -98,6 +99,18 @@ class _Explainer:
                 return ""
             case _:
                 return f"{node.prop.attribute.name} = {_show(read(node.prop, self.scope))}"
+
+
+def _combine(op: SetOp, left: bool, right: bool) -> bool:
+    match op:
+        case SetOp.UNION:
+            return left or right
+        case SetOp.INTERSECT:
+            return left and right
+        case SetOp.EXCEPT:
+            return left and not right
+        case _:
+            assert_never(op)
 
 
 def _show(value: Any) -> str:

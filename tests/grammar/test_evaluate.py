@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 from typing import Any
 
 import pytest
@@ -11,8 +12,11 @@ import pytest
 import grammar
 from grammar.evaluate import Dataset, Key, evaluate_segment
 from grammar.explain_membership import ClauseResult, explain_membership
+from graph_schema import GraphSchema
 from tests.grammar.golden_io import compile_case
-from tests.grammar.schemas import DEFAULT, NOW
+from tests.grammar.random_data import Clock, Pools, random_dataset
+from tests.grammar.random_segments import SegmentGenerator
+from tests.grammar.schemas import CLUB, DEFAULT, NOW
 from tests.grammar.test_neo4j import CUSTOMERS, EXPECTED, ago
 from tests.grammar.test_neo4j import ORDERS as _ORDERS
 
@@ -216,3 +220,18 @@ def test_sequence_within_quarters_adds_months() -> None:
     )
     assert run("PageView then any Order within 1 quarter", data) == {"c"}  # Apr 30, clamped
     assert run("PageView then any Order within 88 days", data) == set()
+
+
+@pytest.mark.parametrize("schema", [CLUB, DEFAULT], ids=["club", "default"])
+def test_explanation_agrees_with_the_evaluator_on_random_segments(schema: GraphSchema) -> None:
+    clock = Clock(NOW, "Europe/Berlin")
+    pools = Pools.of(clock)
+    data = random_dataset(schema, pools, seed=11, size=10)
+    generator = SegmentGenerator(schema, pools, random.Random(11))
+    segments = {"alpha": frozenset(list(data.records(schema.profiles[0]))[:5])}
+    for _ in range(40):
+        compiled = grammar.compile_segment(generator.segment(), schema, now=NOW, timezone=clock.tz)
+        members = evaluate_segment(compiled.bound, data, segments=segments)
+        for key in data.records(compiled.bound.audience):
+            explained = explain_membership(compiled.bound, data, key, segments=segments)
+            assert explained.member == (key in members), (compiled.canonical, key)
