@@ -3,7 +3,9 @@ pool, and a factory for real arq workers running the refresh tasks in burst mode
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import neo4j
@@ -29,15 +31,29 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
-async def graph(empty_graph: neo4j.Driver, settings: Settings) -> AsyncIterator[Graph]:
-    auth = (settings.neo4j_user, settings.neo4j_password)
-    driver = neo4j.AsyncGraphDatabase.driver(
-        settings.neo4j_uri, auth=auth, notifications_min_severity="OFF"
-    )
-    g = Graph(driver, settings.neo4j_database)
-    await ensure_refresh_schema(g)
-    yield g
-    await driver.close()
+async def graph(
+    neo4j_driver: neo4j.Driver, graph_lock_path: Path, settings: Settings
+) -> AsyncIterator[Graph]:
+    """An empty graph held exclusively (the shared lock of `empty_graph`), emptied of data but
+    not of indexes: dropping them would also flush Neo4j's plan cache and make every test
+    plan its queries cold."""
+    with graph_lock_path.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            with neo4j_driver.session() as session:
+                session.run(
+                    "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+                ).consume()
+            auth = (settings.neo4j_user, settings.neo4j_password)
+            driver = neo4j.AsyncGraphDatabase.driver(
+                settings.neo4j_uri, auth=auth, notifications_min_severity="OFF"
+            )
+            g = Graph(driver, settings.neo4j_database)
+            await ensure_refresh_schema(g)
+            yield g
+            await driver.close()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @pytest.fixture
