@@ -221,7 +221,7 @@ class SegmentGenerator:
             case AttrType.STRING:
                 return quote(rng.choice(STRINGS))
             case AttrType.INTEGER:
-                return str(rng.choice((-5, -1, 0, 1, 2, 3, 7, 10, 100)))
+                return str(rng.choice((-5, -1, 0, 1, 2, 2.5, 3, 7, 10, 100, 3.0)))
             case AttrType.FLOAT:
                 return rng.choice(("-2.5", "0", "0.0", "0.5", "1", "2.25", "3.0", "10.5", "100"))
             case AttrType.BOOLEAN:

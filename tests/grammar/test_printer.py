@@ -1,0 +1,116 @@
+"""Printer details: quoting, directions, relationship attributes, forms, explain."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+import grammar
+from graph_schema import Attribute, AttrType, Entity, GraphSchema, Relationship
+from tests.grammar.schemas import CLUB, DEFAULT, NOW
+
+
+def test_identifiers_come_from_the_schema_and_are_always_quoted() -> None:
+    compiled = grammar.compile_segment("segment member where NICKNAME = 'x'", CLUB, now=NOW)
+    assert compiled.cypher == (
+        "MATCH (n0:`ClubMember`)\nWHERE n0.`nickname` = $p0\nRETURN n0.`memberId` AS key"
+    )
+    assert compiled.params == {"p0": "x"}
+
+
+def test_backticks_in_physical_names_are_doubled() -> None:
+    odd = Entity(
+        name="Odd",
+        label="Od`d",
+        key="k",
+        profile=True,
+        attributes=(Attribute(name="k", type=AttrType.STRING),),
+    )
+    schema = GraphSchema(entities=(odd,), relationships=())
+    compiled = grammar.compile_segment("segment Odd where k = 'a'", schema, now=NOW)
+    assert compiled.cypher.startswith("MATCH (n0:`Od``d`)")
+
+
+def test_walking_against_a_relationship_direction() -> None:
+    compiled = grammar.compile_segment(
+        "segment Account where any Contact (role = 'primary')", DEFAULT, now=NOW
+    )
+    assert "(n0)<-[r0:`WORKS_AT`]-(n1:`Contact`)" in compiled.cypher
+
+
+def test_relationship_attributes_use_the_step_variable() -> None:
+    compiled = grammar.compile_segment(
+        "segment Contact where any Account (WORKS_AT.isPrimary is true)", DEFAULT, now=NOW
+    )
+    assert "(n0)-[r0:`WORKS_AT`]->(n1:`Account`) WHERE r0.`isPrimary` = $p0" in compiled.cypher
+
+
+def test_forms_share_their_parameters() -> None:
+    compiled = grammar.compile_segment(
+        "segment Customer where city = 'Paris' and any Order (total > 5)", DEFAULT, now=NOW
+    )
+    forms = compiled.forms
+    assert forms.count.params == forms.members.params == forms.clause_counts.params
+    assert "WHERE n0.`customerId` IN $keys AND" in forms.members_in_keys.text
+    assert forms.count.text.endswith("RETURN count(n0) AS count")
+    assert "AS c0" in forms.clause_counts.text
+    assert "AS c1" in forms.clause_counts.text
+    assert compiled.clauses == ('city = "Paris"', "any Order (total > 5)")
+
+
+def test_new_now_changes_parameters_only() -> None:
+    text = "segment Customer where createdOn in last 7 days and birthDate anniversary is today"
+    one = grammar.compile_segment(text, DEFAULT, now=NOW)
+    two = grammar.compile_segment(text, DEFAULT, now=NOW + dt.timedelta(days=40))
+    assert one.cypher == two.cypher
+    assert one.params != two.params
+
+
+def test_declared_time_zone_wins_over_the_default() -> None:
+    text = 'segment Customer timezone "Asia/Tokyo" where createdOn is today'
+    compiled = grammar.compile_segment(text, DEFAULT, now=NOW, timezone="America/New_York")
+    assert compiled.timezone == "Asia/Tokyo"
+    assert compiled.params["p0"] == dt.date(2026, 3, 29)
+    other = grammar.compile_segment(
+        "segment Customer where createdOn is today",
+        DEFAULT,
+        now=dt.datetime(2026, 3, 29, 2, 0, tzinfo=dt.UTC),
+        timezone="America/New_York",
+    )
+    assert other.params["p0"] == dt.date(2026, 3, 28)
+
+
+def test_explain() -> None:
+    text = "segment Customer where any WebSession (sessionId != 1) and in segment vip"
+    explanation = grammar.explain(text, DEFAULT, now=NOW)
+    assert explanation.paths == (
+        "Customer -HAS_ONLINE_ACCOUNT-> OnlineAccount -STARTED-> WebSession",
+    )
+    assert explanation.referenced_segments == ("vip",)
+    assert explanation.timezone == "UTC"
+    assert explanation.now == NOW
+    assert [c[1] for c in explanation.clauses] == ["c0", "c1"]
+    assert explanation.cypher.startswith("MATCH (n0:`Customer`)")
+
+
+def test_engine_labels_are_read_for_segment_references() -> None:
+    compiled = grammar.compile_segment("segment Customer where in segment vip", DEFAULT, now=NOW)
+    assert "(n1:`_Segment` {`name`: $p0})-[r0:`_MEMBER`]->(n0)" in compiled.cypher
+    assert "r0.`since` <= n1.`activeVersion`" in compiled.cypher
+
+
+def test_relationships_of_a_profile_to_itself() -> None:
+    person = Entity(
+        name="Person",
+        label="Person",
+        key="id",
+        profile=True,
+        attributes=(Attribute(name="id", type=AttrType.STRING),),
+    )
+    knows = Relationship(type="REFERRED", source="Person", target="Person")
+    schema = GraphSchema(entities=(person,), relationships=(knows,))
+    # Both directions are paths; `via` names types, not directions, so this stays ambiguous.
+    with pytest.raises(grammar.SegmentError) as caught:
+        grammar.compile_segment("segment Person where count Person >= 2", schema, now=NOW)
+    assert caught.value.candidates == ("Person -REFERRED-> Person", "Person <-REFERRED- Person")
