@@ -29,7 +29,8 @@ CASES = [
     ),
     (
         "segment C where a = 1 union (where b = 2 except where c = 3) intersect where d = 4",
-        "segment C\nwhere a = 1\nunion\n(where b = 2\nexcept\nwhere c = 3)\nintersect\nwhere d = 4\n",
+        "segment C\nwhere a = 1\nunion\n(where b = 2\nexcept\nwhere c = 3)\n"
+        "intersect\nwhere d = 4\n",
     ),
     (
         "segment C where Order.placedAt via PLACED then NO Order within 1 DAYS",
