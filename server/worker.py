@@ -57,6 +57,7 @@ async def startup(ctx: dict[str, Any]) -> None:
         busy_wait_s=refresh.busy_wait_s,
         batch_size=refresh.batch_size,
         keep_versions=refresh.keep_versions,
+        keep_runs=refresh.keep_runs,
     )
     await ensure_refresh_schema(graph)
     await reconcile(ctx["redis"], graph)

@@ -37,6 +37,7 @@ class RefreshEnv:
     busy_wait_s: float = 300.0  # how long to wait for another run's claim before giving up
     batch_size: int = membership.BATCH_SIZE
     keep_versions: int = 10  # membership versions kept for "as of a past run"
+    keep_runs: int = 1000  # run history kept per segment (trend, growth)
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
 
@@ -214,3 +215,4 @@ async def _collect_garbage(env: RefreshEnv, segment_id: str) -> None:
     oldest = await runs.oldest_kept_version(env.graph, segment_id, keep)
     if oldest is not None:
         await membership.collect_garbage(env.graph, segment_id, oldest, env.batch_size)
+    await runs.prune_runs(env.graph, segment_id, max(env.keep_runs, keep))

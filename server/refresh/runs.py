@@ -16,7 +16,7 @@ from typing import Any, LiteralString
 
 from neo4j import Record
 
-from server.refresh.graph import Graph
+from server.refresh.graph import Graph, Tx, rows
 from server.refresh.records import Growth, RunRecord, RunStatus, TrendPoint
 
 
@@ -170,3 +170,20 @@ async def oldest_kept_version(graph: Graph, segment_id: str, keep: int) -> int |
         skip=keep - 1,
     )
     return int(records[0]["v"]) if records else None
+
+
+async def prune_runs(graph: Graph, segment_id: str, keep: int) -> int:
+    """Delete all but the newest `keep` runs of a segment (the trend's horizon); returns how
+    many went."""
+
+    async def work(tx: Tx) -> int:
+        found = await rows(
+            tx,
+            "MATCH (r:_SegmentRun {segmentId: $id}) WITH r ORDER BY r.startedAt DESC "
+            "SKIP $keep DETACH DELETE r RETURN count(*) AS n",
+            id=segment_id,
+            keep=keep,
+        )
+        return int(found[0]["n"])
+
+    return await graph.write(work)

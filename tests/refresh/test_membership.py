@@ -249,3 +249,12 @@ async def test_entered_and_exited_equal_a_recomputation_over_random_rounds(
         changes = {k: rng.randrange(100) for k in rng.sample(sorted(scores), 40)}
         scores |= changes
         await add_people(env.graph, changes)
+
+
+async def test_run_history_is_pruned_to_its_horizon(env: RefreshEnv) -> None:
+    await add_people(env.graph, SCORES)
+    await make_segment(env.graph, "high", "score >= 50")
+    short = dataclasses.replace(env, keep_runs=2)
+    for _ in range(3):
+        await refresh_segment(short, "high", "MANUAL")
+    assert [r.version for r in await runs.list_runs(env.graph, "high")] == [3, 2]
