@@ -135,6 +135,33 @@ def anniversary_days(
 _NESTED_REPEAT = re.compile(r"\([^()]*[+*}][^()]*\)\s*[+*{]")
 
 
+_PYTHON_ONLY = re.compile(r"\(\?P|\{,")
+
+
+def _outside_common_dialect(text: str) -> str | None:
+    """Syntax that Python's `re` and Java's regex (Neo4j `=~`) read differently or only one
+    accepts: named groups `(?P<`, `{,n}`, and inside a class `&&` (Java: intersection) or an
+    unescaped `[` (Java: nested class, POSIX `[[:alpha:]]`)."""
+    found = _PYTHON_ONLY.search(text)
+    if found:
+        return f"`{found.group()}`"
+    in_class, escaped = False, False
+    for index, ch in enumerate(text):
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif in_class and (ch == "[" or text.startswith("&&", index)):
+            return "`[` or `&&` inside a character class"
+        elif ch == "[" and not in_class:
+            in_class = True
+            if text.startswith("]", index + 1) or text.startswith("^]", index + 1):
+                return "`]` first in a character class"
+        elif ch == "]":
+            in_class = False
+    return None
+
+
 def check_regex(pattern: a.StringLiteral) -> str:
     """Raises INVALID_REGEX for a pattern that does not compile, or could backtrack badly."""
     text = pattern.value
@@ -148,6 +175,13 @@ def check_regex(pattern: a.StringLiteral) -> str:
         raise SegmentError(
             ErrorCode.INVALID_REGEX, f"Invalid regular expression: {exc}.", pattern.span
         ) from None
+    dialect = _outside_common_dialect(text)
+    if dialect:
+        raise SegmentError(
+            ErrorCode.INVALID_REGEX,
+            f"{dialect} reads differently in Neo4j (Java) and here; rewrite the pattern.",
+            pattern.span,
+        )
     if _NESTED_REPEAT.search(text):
         raise SegmentError(
             ErrorCode.INVALID_REGEX,

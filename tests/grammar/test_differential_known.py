@@ -52,7 +52,6 @@ def test_regex_dot_matches_a_carriage_return(empty_graph: neo4j.Driver) -> None:
     assert evaluator == engine  # evaluator (Python re): True, Neo4j (Java): False
 
 
-@pytest.mark.xfail(strict=True, reason="check_regex accepts Python-only regex syntax")
 @pytest.mark.parametrize(
     "pattern",
     [
