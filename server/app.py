@@ -115,12 +115,11 @@ class GraphQLApp(GraphQL[Context, None]):
         state = request.state
         # TODO(access): the actor comes from the API key once keys and roles exist.
         actor = request.headers.get("x-actor", "anonymous")[:100]
-        deps = Deps(state.db, state.graph, actor, self.settings.max_page_size)
+        deps = Deps(state.db, state.redis, state.graph, actor, self.settings.max_page_size)
         return Context(
             request=request,
             response=response if isinstance(response, Response) else None,
             deps=deps,
-            redis=state.redis,
             settings=self.settings,
         )
 

@@ -29,6 +29,7 @@ class Deps:
     """What domain functions need: no GraphQL, no HTTP."""
 
     db: Db
+    redis: ArqRedis
     schema: GraphSchema
     actor: str
     max_page_size: int
@@ -47,7 +48,6 @@ class Context:
     request: Request | WebSocket
     response: Response | None
     deps: Deps
-    redis: ArqRedis
     settings: Settings
     segments: DataLoader[str, SegmentRecord | None] = field(init=False)
 

@@ -53,6 +53,7 @@ class UserErrorCode(StrEnum):
     SEGMENT_IN_USE = "SEGMENT_IN_USE"
     NOT_STATIC = "NOT_STATIC"
     LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
+    NOTHING_TO_CANCEL = "NOTHING_TO_CANCEL"
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ import strawberry
 from server.api.common import UserError, decode_gid, mutation, user_errors
 from server.api.context import Info
 from server.api.errors import Problem, UserErrorCode
-from server.api.segments import actions, domain
+from server.api.segments import actions, domain, refresh
 from server.api.segments.commands import Outcome
 from server.api.segments.inputs import CreateSegmentInput, RegisterUsageInput, UpdateSegmentInput
 from server.api.segments.types import Segment, SegmentDependent, SegmentUsage
@@ -40,6 +40,13 @@ class StaticMembersPayload:
     segment: Segment | None
     changed_keys: list[str] = strawberry.field(description="Keys added, or keys removed.")
     unknown_keys: list[str] = strawberry.field(description="Keys with no profile / no member.")
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class RefreshSegmentsPayload:
+    job_id: str | None = strawberry.field(description="The refresh job (deterministic id).")
+    segments: list[Segment]
     user_errors: list[UserError]
 
 
@@ -110,6 +117,26 @@ class SegmentMutations:
     @mutation("Inactive segments are skipped by scheduled refreshes.")
     async def deactivate_segment(self, info: Info, id: strawberry.ID) -> SegmentPayload:
         return await _set_state(info, id, SegmentState.INACTIVE)
+
+    @mutation("Queue a refresh: one segment, or several in one pass in dependency order.")
+    async def refresh_segments(
+        self, info: Info, ids: list[strawberry.ID]
+    ) -> RefreshSegmentsPayload:
+        decoded = [decode_gid(i, "Segment") or "" for i in ids]
+        outcome = await refresh.refresh(info.context.deps, decoded)
+        done = outcome.value
+        return RefreshSegmentsPayload(
+            job_id=done.job_id if done else None,
+            segments=[Segment.of(s) for s in done.segments] if done else [],
+            user_errors=user_errors(outcome.problems),
+        )
+
+    @mutation("Cancel a queued or running refresh; the active membership stays.")
+    async def cancel_segment_refresh(self, info: Info, id: strawberry.ID) -> SegmentPayload:
+        segment_id = decode_gid(id, "Segment")
+        if segment_id is None:
+            return _failed()
+        return SegmentPayload.of(await refresh.cancel(info.context.deps, segment_id))
 
     @mutation("Static: members change only when asked (schedule MANUAL).")
     async def make_segment_static(self, info: Info, id: strawberry.ID) -> SegmentPayload:
