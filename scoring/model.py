@@ -69,6 +69,7 @@ class TrainingResult:
     holdout: FeatureMatrix  # rows kept out of training, for comparisons on the same rows
     holdout_outcome: Floats
     holdout_probabilities: Floats = field(repr=False)
+    training_rows: npt.NDArray[np.intp] = field(repr=False)  # indices into the matrix
 
 
 def build_pipeline(config: TrainingConfig) -> CalibratedClassifierCV:
@@ -119,7 +120,7 @@ def train_model(
         trained_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     )
     model = TrainedModel(estimator, metadata)
-    return TrainingResult(model, holdout, y[test_rows], probabilities)
+    return TrainingResult(model, holdout, y[test_rows], probabilities, train_rows)
 
 
 def _check_outcome(matrix: FeatureMatrix, outcome: npt.ArrayLike, cfg: TrainingConfig) -> Floats:

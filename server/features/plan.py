@@ -3,8 +3,8 @@
 - the profile's own numeric and boolean attributes, and its dates as "days ago";
 - the same for entities reached by to-one steps (a lead's customer, a contact's account),
   with an `exists` flag for each;
-- for each entity reached by a simple path of up to `max_hops` steps with at least one to-many
-  step and a date/datetime attribute (an activity): counts in windows, days since the last,
+- for each entity reached by a simple path of up to `max_hops` steps whose last step is
+  to-many, with a date/datetime attribute (an activity): counts in windows, days since the last,
   sums and averages of its numeric attributes, counts of its true booleans, and counts per
   value of its low-cardinality indexed strings (values found in the data, see `categories`).
 
@@ -83,9 +83,16 @@ def is_to_one(step: Step) -> bool:
     return card in (Cardinality.ONE_TO_ONE, Cardinality.ONE_TO_MANY)
 
 
+def is_activity_path(r: Related) -> bool:
+    """Records on the many side of the last step: a lead's orders, not an order's product
+    (the product is an attribute of the order, reached to-one from it)."""
+    return bool(r.steps) and not is_to_one(r.steps[-1])
+
+
 def related_entities(schema: GraphSchema, profile: Entity, max_hops: int) -> list[Related]:
-    """Every simple path of 1..max_hops steps from the profile that never comes back to it,
-    in schema declaration order (so names and column order are deterministic)."""
+    """Every simple path of 1..max_hops steps from the profile that never comes back to it
+    and is a to-one chain or ends on a to-many step, in schema declaration order (so names
+    and column order are deterministic)."""
     found: list[tuple[Step, ...]] = []
 
     def walk(steps: tuple[Step, ...], seen: frozenset[str]) -> None:
@@ -96,6 +103,8 @@ def related_entities(schema: GraphSchema, profile: Entity, max_hops: int) -> lis
                 walk((*steps, step), seen | {step.destination})
 
     walk((), frozenset({profile.name}))
+    # keep what becomes features (to-one chains and activities) before naming collisions
+    found = [s for s in found if all(is_to_one(x) for x in s) or not is_to_one(s[-1])]
     entities = [schema.require_entity(s[-1].destination) for s in found]
     counts = {e.name: sum(x.name == e.name for x in entities) for e in entities}
     return [
@@ -132,8 +141,8 @@ def plan_features(
     for r in related_entities(schema, entity, max_hops):
         if all(is_to_one(s) for s in r.steps):
             to_one.append(_to_one(r, banned))
-        elif (activity := _activity(r, banned, categories or {})) is not None:
-            activities.append(activity)
+        elif (found := _activity(r, banned, categories or {})) is not None:
+            activities.append(found)
     return FeaturePlan(entity, tuple(to_one), tuple(activities), windows, category_windows)
 
 
@@ -179,7 +188,7 @@ def category_candidates(
     entity = schema.require_entity(profile)
     out = []
     for r in related_entities(schema, entity, max_hops):
-        if all(is_to_one(s) for s in r.steps):
+        if not is_activity_path(r):
             continue
         out += [(r.entity, a) for a in r.entity.attributes
                 if a.type is AttrType.STRING and a.indexed and not a.pii and a.name != r.entity.key]
