@@ -47,10 +47,10 @@ async def setup(graph: Graph, segments: int, members: int) -> list[str]:
     await graph.auto("CREATE CONSTRAINT bench_person_id IF NOT EXISTS "
                      "FOR (p:BenchPerson) REQUIRE p.id IS UNIQUE")  # fmt: skip
     for start in range(0, members, 20_000):
-        ids = list(range(start, min(start + 20_000, members)))
+        keys = list(range(start, min(start + 20_000, members)))
         await graph.write(
-            lambda tx, ids=ids: rows(  # type: ignore[misc]
-                tx, "UNWIND $ids AS i CREATE (:BenchPerson {id: i, member: true})", ids=ids
+            lambda tx, keys=keys: rows(  # type: ignore[misc]
+                tx, "UNWIND $keys AS i CREATE (:BenchPerson {id: i, member: true})", keys=keys
             )
         )
     ids = [f"bench-pass-{i:03d}" for i in range(segments)]
