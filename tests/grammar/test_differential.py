@@ -3,10 +3,10 @@ same profile keys as the reference evaluator on the same seeded rows; and each g
 has the same three-valued truth (TRUE / FALSE / UNKNOWN) for every profile in both.
 
 Datasets are loaded once each and many segments run against them. CI mode runs
-`SEGMENTS_DIFF_CASES` (default 130) segments per dataset, over 4 datasets (2 schemas, the club
+`SEGMENTS_DIFF_CASES` (default 125) segments per dataset, over 4 datasets (2 schemas, the club
 one is not the default; 4 time zones; "now" on DST-change days and a leap day).
 `SEGMENTS_DIFF_CASES=2000` is the long mode; `SEGMENTS_DIFF_SEED=n` picks other data and
-segments.
+segments; `SEGMENTS_DIFF_SIZE=12` allows bigger segments (slower: Neo4j plans each one).
 """
 
 from __future__ import annotations
@@ -41,8 +41,9 @@ from tests.grammar.schemas import CLUB, DEFAULT
 
 pytestmark = pytest.mark.services
 
-CASES = int(os.environ.get("SEGMENTS_DIFF_CASES", "130"))
+CASES = int(os.environ.get("SEGMENTS_DIFF_CASES", "125"))  # x 4 datasets = 500
 SEED = int(os.environ.get("SEGMENTS_DIFF_SEED", "0"))  # another seed: other data, other segments
+SIZE = int(os.environ.get("SEGMENTS_DIFF_SIZE", "6"))  # predicates per segment, at most
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +85,7 @@ class Loaded:
     def generate(self, count: int) -> Iterator[grammar.CompiledSegment]:
         """`count` compiled random segments (every one must compile: they are well typed)."""
         s = self.scenario
-        generator = SegmentGenerator(s.schema, Pools.of(s.clock), random.Random(s.seed))
+        generator = SegmentGenerator(s.schema, Pools.of(s.clock), random.Random(s.seed), SIZE)
         for _ in range(count):
             text = generator.segment()
             yield grammar.compile_segment(text, s.schema, now=s.clock.now, timezone=s.clock.tz)
@@ -170,7 +171,7 @@ def test_ternary_partition_of_the_audience(empty_graph: neo4j.Driver) -> None:
     member = CLUB.require_entity("Member")
     total = len(loaded.data.records(member))
     checked = 0
-    for _ in range(30):
+    for _ in range(24):
         attr = generator.rng.choice(member.attributes)
         name = generator.ident(attr.name)
         p = generator.attribute(name, attr.type)
@@ -185,4 +186,4 @@ def test_ternary_partition_of_the_audience(empty_graph: neo4j.Driver) -> None:
         yes, no, unknown = count(p), count(f"not ({p})"), count(f"{name} is empty")
         assert yes + no + unknown == total, p
         checked += 1
-    assert checked > 20
+    assert checked > 15
