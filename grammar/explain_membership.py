@@ -14,6 +14,8 @@ from grammar import bound as b
 from grammar.ast import SetOp
 from grammar.evaluate import Dataset, Evaluator, Key, Scope, Truth, aggregate, read
 
+_SHOWN = 5  # matching related keys listed in a detail
+
 _OPS = {"EQ": "=", "NE": "!=", "LT": "<", "LE": "<=", "GT": ">", "GE": ">="}
 
 
@@ -90,9 +92,14 @@ class _Explainer:
                 rows = {s.key: s.row for s in ends if cond is None or self.evaluator.truth(
                     cond, s) is True}  # fmt: skip
                 return f"{func.value} = {_show(aggregate(func, prop, list(rows.values())))}"
-            case b.BoundRelated(path=path):
-                found = {s.key for s in self.evaluator.walk(path, self.scope)}
-                return f"{len(found)} related {path.target.name} record(s)"
+            case b.BoundRelated(path=path, condition=cond):
+                walks = list(self.evaluator.walk(path, self.scope))
+                held = {s.key for s in walks if cond is None or self.evaluator.truth(cond, s)}
+                shown = ", ".join(sorted(map(str, held))[:_SHOWN])
+                return (
+                    f"{len(held)} of {len({s.key for s in walks})} related {path.target.name} "
+                    f"record(s) match" + (f": {shown}" if held else "")
+                )
             case b.BoundSegmentRef() | b.BoundSequence():
                 return ""
             case b.BoundAnd() | b.BoundOr() | b.BoundNot():

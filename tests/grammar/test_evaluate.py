@@ -235,3 +235,15 @@ def test_explanation_agrees_with_the_evaluator_on_random_segments(schema: GraphS
         for key in data.records(compiled.bound.audience):
             explained = explain_membership(compiled.bound, data, key, segments=segments)
             assert explained.member == (key in members), (compiled.canonical, key)
+
+
+def test_explain_lists_the_related_records_that_match() -> None:
+    compiled = grammar.compile_segment(
+        "segment Customer where any Order (total > 500) or no Case", DEFAULT, now=NOW
+    )
+    c2 = explain_membership(compiled.bound, DATA, "c2").body.children[0]
+    assert [c.detail for c in c2.children] == [
+        "1 of 1 related Order record(s) match: o2",
+        "1 of 1 related Case record(s) match: k2",
+    ]
+    assert [c.truth for c in c2.children] == [True, False]
