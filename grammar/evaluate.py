@@ -167,15 +167,16 @@ class Evaluator:
         return None if result is None else compare(node.op, result, node.value)
 
     def _events(self, event: b.BoundEvent, scope: Scope) -> list[Any]:
-        times = (read(event.time, s) for s in self.walk(event.path, scope) if self._holds(
-            event.condition, s))  # fmt: skip
-        return [instant(t) for t in times if t is not None]
+        """The (non-null) times of the event's records whose condition holds."""
+        ends = [s for s in self.walk(event.path, scope) if self._holds(event.condition, s)]
+        return [instant(t) for t in (read(event.time, s) for s in ends) if t is not None]
 
     def _sequence(self, node: b.BoundSequence, scope: Scope) -> bool:
         seconds = self._events(node.second, scope)
         for first in self._events(node.first, scope):
-            limit = None if node.within is None else instant(
-                timewindow.shift(first, node.within.amount, node.within.unit))  # fmt: skip
+            limit = None
+            if node.within is not None:
+                limit = instant(timewindow.shift(first, node.within.amount, node.within.unit))
             found = any(first < t and (limit is None or t <= limit) for t in seconds)
             if found is (node.quantifier is Quantifier.ANY):
                 return True
