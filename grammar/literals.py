@@ -21,7 +21,9 @@ _ESCAPE = re.compile(r"\\(u[0-9A-Fa-f]{4}|.)", re.DOTALL)
 
 @v_args(meta=True)
 class LiteralBuilder(Transformer[Token, Any]):
-    """Methods are wrapped by the subclass's `v_args(meta=True)`."""
+    """Rule methods receive (meta, children)."""
+
+    __visit_tokens__ = False  # no token callbacks: tokens are read by the rules that hold them
 
     def __init__(self, text: str) -> None:
         super().__init__()
