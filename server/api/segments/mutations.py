@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import strawberry
 
-from server.api.common import UserError, decode_gid, mutation, user_errors
+from server.api.common import UserError, decode_gid, mutation, segment_gid, user_errors
 from server.api.context import Info
 from server.api.errors import Problem, UserErrorCode
-from server.api.segments import actions, domain, refresh
+from server.api.segments import actions, bulk, domain, refresh
 from server.api.segments.commands import Outcome
 from server.api.segments.inputs import CreateSegmentInput, RegisterUsageInput, UpdateSegmentInput
 from server.api.segments.types import Segment, SegmentDependent, SegmentUsage
@@ -41,6 +41,29 @@ class StaticMembersPayload:
     changed_keys: list[str] = strawberry.field(description="Keys added, or keys removed.")
     unknown_keys: list[str] = strawberry.field(description="Keys with no profile / no member.")
     user_errors: list[UserError]
+
+
+@strawberry.type
+class SegmentsPayload:
+    segments: list[Segment]
+    user_errors: list[UserError]
+
+    @staticmethod
+    def of(result: bulk.BulkResult) -> SegmentsPayload:
+        segments = [Segment.of(s) for s in result.segments]
+        return SegmentsPayload(segments=segments, user_errors=user_errors(result.problems))
+
+
+@strawberry.type
+class DeleteSegmentsPayload:
+    deleted_ids: list[strawberry.ID]
+    dependents: list[SegmentDependent]
+    user_errors: list[UserError]
+
+
+def _segment_ids(ids: list[strawberry.ID]) -> list[str]:
+    # An id that is not a segment's becomes "" and is reported as NOT_FOUND at its index.
+    return [decode_gid(i, "Segment") or "" for i in ids]
 
 
 @strawberry.type
@@ -122,8 +145,7 @@ class SegmentMutations:
     async def refresh_segments(
         self, info: Info, ids: list[strawberry.ID]
     ) -> RefreshSegmentsPayload:
-        decoded = [decode_gid(i, "Segment") or "" for i in ids]
-        outcome = await refresh.refresh(info.context.deps, decoded)
+        outcome = await refresh.refresh(info.context.deps, _segment_ids(ids))
         done = outcome.value
         return RefreshSegmentsPayload(
             job_id=done.job_id if done else None,
@@ -137,6 +159,33 @@ class SegmentMutations:
         if segment_id is None:
             return _failed()
         return SegmentPayload.of(await refresh.cancel(info.context.deps, segment_id))
+
+    @mutation("Activate or deactivate many segments.")
+    async def set_segments_state(
+        self, info: Info, ids: list[strawberry.ID], state: SegmentState
+    ) -> SegmentsPayload:
+        result = await bulk.set_state(info.context.deps, _segment_ids(ids), state)
+        return SegmentsPayload.of(result)
+
+    @mutation("Add and remove tags on many segments.")
+    async def edit_segments_tags(
+        self, info: Info, ids: list[strawberry.ID], add: list[str] | None = None,
+        remove: list[str] | None = None,
+    ) -> SegmentsPayload:  # fmt: skip
+        deps = info.context.deps
+        result = await bulk.edit_tags(deps, _segment_ids(ids), add or [], remove or [])
+        return SegmentsPayload.of(result)
+
+    @mutation("Delete many segments; those in use are refused unless forced.")
+    async def delete_segments(
+        self, info: Info, ids: list[strawberry.ID], force: bool = False
+    ) -> DeleteSegmentsPayload:
+        result = await bulk.delete(info.context.deps, _segment_ids(ids), force)
+        return DeleteSegmentsPayload(
+            deleted_ids=[strawberry.ID(segment_gid(i)) for i in result.deleted],
+            dependents=[SegmentDependent.of(d) for d in result.dependents],
+            user_errors=user_errors(result.problems),
+        )
 
     @mutation("Static: members change only when asked (schedule MANUAL).")
     async def make_segment_static(self, info: Info, id: strawberry.ID) -> SegmentPayload:
