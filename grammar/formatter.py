@@ -188,7 +188,7 @@ def _structural(node: a.Predicate) -> str:
             return f"{q.value} {ident(entity)}{_via(via)}{_block(cond)}"
         case a.Aggregate(func=func, entity=entity, attribute=attr, via=via, condition=cond):
             target = ident(entity) if attr is None else f"{ident(entity)}.{ident(attr)}"
-            tail = f" {node.op.value} {literal(node.value)}"
+            tail = f" {_comparison_op(node.op, node.value)} {literal(node.value)}"
             return f"{func.value} {target}{_via(via)}{_block(cond)}{tail}"
         case a.InSegment(name=name):
             return f"in segment {ident(name)}"

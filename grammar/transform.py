@@ -136,7 +136,8 @@ class _Builder(LiteralBuilder):
     # ---- operators ----
 
     def comp_op(self, meta: Meta, children: list[Any]) -> a.CompareOp:
-        return a.CompareOp(str(children[0]))
+        text = str(children[0]).lower()
+        return a.CompareOp({"before": "<", "after": ">"}.get(text, text))
 
     def text_op(self, meta: Meta, children: list[Any]) -> a.TextOp:
         return {"CONTAINS": a.TextOp.CONTAINS, "STARTS": a.TextOp.STARTS_WITH}.get(
@@ -167,18 +168,6 @@ class _Builder(LiteralBuilder):
     def comparison(self, meta: Meta, children: list[Any]) -> a.Comparison:
         attribute, op, value = children
         return a.Comparison(attribute=attribute, op=op, value=value, span=self._span(meta))
-
-    def before(self, meta: Meta, children: list[Any]) -> a.Comparison:
-        attribute, _, value = children
-        return a.Comparison(
-            attribute=attribute, op=a.CompareOp.LT, value=value, span=self._span(meta)
-        )
-
-    def after(self, meta: Meta, children: list[Any]) -> a.Comparison:
-        attribute, _, value = children
-        return a.Comparison(
-            attribute=attribute, op=a.CompareOp.GT, value=value, span=self._span(meta)
-        )
 
     def between(self, meta: Meta, children: list[Any]) -> a.Between:
         attribute, _, low, _, high = children

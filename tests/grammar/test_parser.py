@@ -175,6 +175,16 @@ CONDITIONS: list[tuple[str, a.Condition]] = [
             value=a.DateLiteral(value=dt.date(2024, 1, 1)),
         ),
     ),
+    (
+        "min Order.placedAt after 2 days ago",
+        a.Aggregate(
+            func=a.AggFunc.MIN,
+            entity=name("Order"),
+            attribute=name("placedAt"),
+            op=GT,
+            value=a.RelativeLiteral(amount=2, unit=DAY, future=False),
+        ),
+    ),
     ("in segment vip", a.InSegment(name=name("vip"))),
     ("not in segment `big spenders`", a.Not(item=a.InSegment(name=name("big spenders")))),
     (
