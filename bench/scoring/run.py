@@ -32,6 +32,7 @@ from graph_schema.importer import import_directory
 from scoring import FeatureMatrix, build_matrix, predict_probabilities, to_scores, train_model
 from scoring.explain import contributions
 from scoring.matrix import Floats
+from scoring.metrics import brier_score
 from scoring.model import TrainingConfig, build_pipeline
 from server.settings import get_settings
 from tests.conftest import wipe_graph
@@ -81,7 +82,9 @@ def quality(run: LeadRun) -> list[str]:
     plain_auc = roc_auc_score(result.holdout_outcome, plain_p)
     lines = run.comparison.lines()
     lines.append(f"{'plain LR auc':<14}{plain_auc:>14.3f}")
-    lines.append(f"brier (calibrated) {result.model.metadata.metrics.brier:.4f}")
+    plain_brier = brier_score(result.holdout_outcome, plain_p)
+    lines.append(f"brier: calibrated {result.model.metadata.metrics.brier:.4f}, "
+                 f"plain LR {plain_brier:.4f}")  # fmt: skip
     return lines
 
 
