@@ -39,6 +39,7 @@ from graph_schema.model import GraphSchema
 from server.api import build_schema
 from server.api.context import Context, Deps
 from server.api.errors import code_error
+from server.api.members_csv import members_csv
 from server.settings import Settings
 from server.store import Db, ensure_schema
 
@@ -175,6 +176,12 @@ class Metrics:
 KNOWN_ROUTES = frozenset({"/graphql", "/healthz", "/readyz", "/metrics"})
 
 
+def _route_label(path: str) -> str:
+    if path in KNOWN_ROUTES:
+        return path
+    return "/segments/{id}/members.csv" if path.endswith("/members.csv") else "other"
+
+
 class MetricsMiddleware:
     """Pure ASGI middleware: times each HTTP request (routes outside the API count as other)."""
 
@@ -186,7 +193,7 @@ class MetricsMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        route = scope["path"] if scope["path"] in KNOWN_ROUTES else "other"
+        route = _route_label(scope["path"])
         status = 500
         start = time.perf_counter()
 
@@ -254,6 +261,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/healthz", healthz),
         Route("/readyz", make_readyz(settings)),
         Route("/metrics", metrics.endpoint),
+        Route("/segments/{id}/members.csv", members_csv),
     ]
     app = Starlette(routes=routes, lifespan=make_lifespan(settings))
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)

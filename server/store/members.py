@@ -9,6 +9,7 @@ counter), so a manual edit never reuses a number a half-written refresh may hold
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, LiteralString
@@ -165,3 +166,29 @@ async def remove_members(
         return MemberChange(v, removed, tuple(k for k in keys if k not in removed))
 
     return await db.write(work)
+
+
+async def member_batches(db: Db, segment_id: str, batch_size: int) -> AsyncIterator[list[Member]]:
+    """Every member of the active version in key order, a batch at a time (constant memory:
+    each batch is one keyset query)."""
+    after: str | int | None = None
+    while True:
+        records = await db.read(
+            "MATCH (s:_Segment {id: $id}) MATCH ()-[m:_MEMBER]->(p) "
+            "WHERE m.segmentId = $id AND ($after IS NULL OR m.key > $after) AND " + _ACTIVE + " "
+            "RETURN m.key AS key, m.since AS since, properties(p) AS props "
+            "ORDER BY m.key LIMIT $limit",
+            id=segment_id,
+            after=after,
+            limit=batch_size,
+        )
+        if not records:
+            return
+        yield [
+            Member(key=r["key"], since=r["since"],
+                   properties={k: plain_value(v) for k, v in r["props"].items()})
+            for r in records
+        ]  # fmt: skip
+        if len(records) < batch_size:
+            return
+        after = records[-1]["key"]
