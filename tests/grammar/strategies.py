@@ -122,8 +122,20 @@ def attribute_conditions(
     return build()
 
 
+_REACHABLE: dict[tuple[int, str], list[Entity]] = {}
+_CONDITIONS: dict[tuple[int, str, int, int], st.SearchStrategy[a.Condition]] = {}
+
+
 def reachable(schema: GraphSchema, entity: Entity) -> list[Entity]:
-    """Entities with a unique shortest path from `entity` (no `via` needed)."""
+    """Entities with a unique shortest path from `entity` (no `via` needed); memoised, as the
+    schemas are module constants and path enumeration is slow."""
+    key = (id(schema), entity.name)
+    if key not in _REACHABLE:
+        _REACHABLE[key] = _reachable(schema, entity)
+    return _REACHABLE[key]
+
+
+def _reachable(schema: GraphSchema, entity: Entity) -> list[Entity]:
     found = []
     for other in schema.entities:
         paths = schema.paths(entity.name, other.name, max_hops=3)
@@ -134,6 +146,15 @@ def reachable(schema: GraphSchema, entity: Entity) -> list[Entity]:
 
 def conditions(
     schema: GraphSchema, entity: Entity, strings: st.SearchStrategy[str], depth: int = 2
+) -> st.SearchStrategy[a.Condition]:
+    key = (id(schema), entity.name, id(strings), depth)
+    if key not in _CONDITIONS:
+        _CONDITIONS[key] = _conditions(schema, entity, strings, depth)
+    return _CONDITIONS[key]
+
+
+def _conditions(
+    schema: GraphSchema, entity: Entity, strings: st.SearchStrategy[str], depth: int
 ) -> st.SearchStrategy[a.Condition]:
     leaves: list[st.SearchStrategy[a.Condition]] = [attribute_conditions(entity, strings)]
     leaves.append(
