@@ -38,7 +38,12 @@ SCHEMA = dedent(
         csv: purchases.csv
         attributes: {purchaseId: string, amount: float, at: datetime}
     relationships:
-      MADE: {from: Member, to: Purchase, csv: purchases.csv, from_column: buyer}
+      MADE:
+        from: Member
+        to: Purchase
+        csv: purchases.csv
+        from_column: buyer
+        attributes: {at: datetime}  # a relationship attribute from the node file's column
       AT_STORE: {from: Purchase, to: Store, csv: purchases.csv, to_column: store}
       FAVOURS:
         from: Member
@@ -126,6 +131,10 @@ def test_round_trip_counts_types_constraints_indexes(
     assert all(isinstance(v, DateTime) and v.tzinfo is not None for v in at.values())
     assert at["P1"].utcoffset().total_seconds() == 0  # naive = UTC
     assert at["P2"].utcoffset().total_seconds() == 7200
+    made = empty_graph.execute_query(
+        "MATCH (:Member {memberId: 1})-[e:MADE]->(:Purchase) RETURN e.at AS at"
+    ).records
+    assert [r["at"] for r in made] == [at["P1"]]
     fav = empty_graph.execute_query("MATCH ()-[f:FAVOURS {rank: 1}]->() RETURN f").records[0]
     assert fav["f"]["since"] == Date(2023, 1, 1)
 
