@@ -34,6 +34,41 @@ async def holds_claim(tx: Tx, claim: Claim) -> bool:
     )
 
 
+async def discard_aborted_versions(tx: Tx, segment_id: str) -> bool:
+    """For other writers of memberships (a static segment's manual edit), inside their write
+    transaction and before they allocate a version: False while a refresh holds a live claim
+    (the caller refuses or retries: busy); otherwise ends any lapsed claim and undoes what an
+    aborted refresh wrote beyond the active version, so the caller's new version cannot
+    adopt it. Takes the segment's write lock (held until the caller's transaction ends)."""
+    found = await rows(
+        tx,
+        "MATCH (s:_Segment {id: $id}) SET s.refreshTouchedAt = datetime() "
+        "RETURN s.pendingRun IS NOT NULL AND s.leaseUntil >= datetime() AS busy, "
+        "  coalesce(s.activeVersion, 0) AS active",
+        id=segment_id,
+    )
+    if not found:
+        return True
+    if found[0]["busy"]:
+        return False
+    await rows(
+        tx,
+        "MATCH (s:_Segment {id: $id}) SET s.pendingRun = null, s.pendingVersion = null, "
+        "  s.leaseUntil = null "
+        "WITH s MATCH ()-[m:_MEMBER]->() WHERE m.segmentId = $id AND m.since > $active "
+        "DELETE m",
+        id=segment_id,
+        active=found[0]["active"],
+    )
+    await rows(
+        tx,
+        "MATCH ()-[m:_MEMBER]->() WHERE m.segmentId = $id AND m.until > $active SET m.until = null",
+        id=segment_id,
+        active=found[0]["active"],
+    )
+    return True
+
+
 class SegmentMissing(Exception):
     """No `_Segment` has this id."""
 

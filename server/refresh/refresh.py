@@ -130,6 +130,11 @@ async def _guarded(
 async def _ended(env: RefreshEnv, claim: Claim, exc: BaseException) -> RefreshOutcome:
     status = RunStatus.CANCELLED if isinstance(exc, RequestCancelled) else RunStatus.FAILED
     detail = "cancelled on request" if status is RunStatus.CANCELLED else _describe(exc)
+    if not isinstance(exc, ClaimLost):
+        # Undo the half-written version now rather than at the next claim, so that nothing
+        # else that allocates versions (a static segment's manual edit) can adopt it.
+        with contextlib.suppress(Exception):
+            await membership.clean_leftovers(env.graph, claim, env.batch_size)
     await _release(env, claim, status, detail)
     return RefreshOutcome(
         segment_id=claim.segment_id, status=status, run_id=claim.run_id, reason=detail

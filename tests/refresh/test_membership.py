@@ -258,3 +258,20 @@ async def test_run_history_is_pruned_to_its_horizon(env: RefreshEnv) -> None:
     for _ in range(3):
         await refresh_segment(short, "high", "MANUAL")
     assert [r.version for r in await runs.list_runs(env.graph, "high")] == [3, 2]
+
+
+async def test_other_version_writers_can_discard_an_aborted_refresh(env: RefreshEnv) -> None:
+    await add_people(env.graph, SCORES)
+    await make_segment(env.graph, "high", "score >= 50")
+    await refresh_segment(env, "high", "MANUAL")
+    old = members_with(SCORES, 50)
+    live = await claims.claim_segment(env.graph, "high", "live", lease_ms=1000, run_props={})
+    await membership.write_diff(
+        env.graph, live, EVERYONE, membership.diff_members(old, {1, 2}), _noop
+    )
+    assert not await env.graph.write(lambda tx: claims.discard_aborted_versions(tx, "high"))
+    await asyncio.sleep(1.1)  # the refresh's worker died: its lease lapses
+    assert await env.graph.write(lambda tx: claims.discard_aborted_versions(tx, "high"))
+    assert await member_rel_count(env.graph, "high") == len(old)
+    assert await active_members(env.graph, "high") == old
+    assert (await segment_props(env.graph, "high")).get("pendingRun") is None
