@@ -71,6 +71,8 @@ class ImportReport:
 
     @property
     def rows(self) -> int:
+        """Data rows read, summed over passes: a file with its own relationship pass counts
+        again there (foreign keys merged with their node batch do not)."""
         return sum(f.rows for f in self.files)
 
     @property
