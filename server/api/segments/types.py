@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import datetime
-from typing import cast
+from typing import Annotated, cast
 
 import strawberry
 from strawberry import relay
@@ -13,8 +13,9 @@ from strawberry.scalars import JSON
 
 from server.api.common import Span, field, page_info, segment_gid
 from server.api.context import Info
-from server.api.segments import reading
+from server.api.segments import history, reading
 from server.api.segments.enums import DependentKind
+from server.api.segments.run_types import SegmentGrowth, SegmentRun, SegmentTrendPoint
 from server.store.records import (
     ConsumerKind,
     DefinitionRecord,
@@ -213,6 +214,26 @@ class Segment(relay.Node):
     async def dependents(self, info: Info) -> list[SegmentDependent]:
         found = await reading.list_dependents(info.context.deps, self.id)
         return [SegmentDependent.of(d) for d in found]
+
+    @field("Refresh runs, newest first.")
+    async def runs(self, info: Info, first: int = 20) -> list[SegmentRun]:
+        found = await history.list_runs(info.context.deps, self.id, first)
+        return [SegmentRun.of(r) for r in found]
+
+    @field("Member count per successful refresh in [from, to], oldest first.")
+    async def trend(
+        self,
+        info: Info,
+        from_: Annotated[datetime, strawberry.argument(name="from")],
+        to: datetime,
+    ) -> list[SegmentTrendPoint]:
+        points = await history.trend(info.context.deps, self.id, from_, to)
+        return [SegmentTrendPoint.of(p) for p in points]
+
+    @field("Last week's growth in member count; null before the first refresh.")
+    async def weekly_growth(self, info: Info) -> SegmentGrowth | None:
+        found = await history.weekly_growth(info.context.deps, self.id)
+        return SegmentGrowth.of(found) if found else None
 
     @field("External consumers registered through the API.")
     async def usages(self, info: Info) -> list[SegmentUsage]:
