@@ -43,6 +43,7 @@ def grammar_compiler(schema: GraphSchema) -> Compiler:
             params=dict(compiled.params),
             profile_label=profile.label,
             profile_key=profile.key,
+            keys_cypher=compiled.forms.members_in_keys.text,
         )
 
     return compile_definition

@@ -79,6 +79,33 @@ async def evaluate(graph: Graph, query: MemberQuery) -> set[Any]:
     return set(records[0]["keys"])
 
 
+async def read_members_among(
+    graph: Graph, segment_id: str, version: int, keys: list[Any]
+) -> set[Any]:
+    """Which of `keys` are members of version `version` (one index seek per key)."""
+    records = await graph.read(
+        "UNWIND $keys AS k MATCH ()-[m:_MEMBER {segmentId: $id, key: k}]->() "
+        "WHERE m.since <= $version AND (m.until IS NULL OR m.until > $version) "
+        "RETURN collect(m.key) AS keys",
+        id=segment_id,
+        version=version,
+        keys=keys,
+    )
+    return set(records[0]["keys"])
+
+
+async def evaluate_among(graph: Graph, query: MemberQuery, keys: list[Any]) -> set[Any]:
+    """Which of `keys` the definition selects now (its `keys_cypher` form).
+
+    Raises ValueError when the compiled definition has no such form.
+    """
+    if query.keys_cypher is None:
+        raise ValueError("this definition has no form restricted to given keys")
+    wrapped = "CALL () { " + compiled(query.keys_cypher) + " } RETURN collect(key) AS keys"
+    records = await graph.read_with(wrapped, query.params | {"keys": keys})
+    return set(records[0]["keys"])
+
+
 def diff_members(active: set[Any], fresh: set[Any]) -> Diff:
     """Who entered and who left; sorted so batches and recorded lists are deterministic."""
     return Diff(

@@ -41,6 +41,8 @@ class MemberQuery:
     params: dict[str, Any] = field(default_factory=dict)
     profile_label: str
     profile_key: str
+    # The same definition restricted to the profiles in `$keys` (incremental refresh).
+    keys_cypher: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -62,6 +64,7 @@ class SegmentInfo:
     created_at: datetime
     last_scheduled_at: datetime | None
     references: tuple[str, ...]  # ids of the segments it reads (`_DEPENDS_ON`)
+    member_count: int | None = None  # of the active version, as its run recorded it
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from server.refresh.progress import ProgressReporter, Publish
 from server.refresh.records import (
     Claim,
     Definition,
+    MemberQuery,
     Phase,
     RefreshOutcome,
     RunStatus,
@@ -41,10 +43,13 @@ class RefreshEnv:
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
 
-async def refresh_segment(env: RefreshEnv, segment_id: str, trigger: str) -> RefreshOutcome:
-    """Refresh one segment now. Returns SUCCESSFUL, FAILED (bad definition or query) or
-    CANCELLED outcomes. Raises SegmentBusy when another run keeps its claim past
-    `busy_wait_s`, and Neo4j/Redis connection errors (the task retries those)."""
+async def refresh_segment(
+    env: RefreshEnv, segment_id: str, trigger: str, keys: list[Any] | None = None
+) -> RefreshOutcome:
+    """Refresh one segment now: all of it, or only the profiles in `keys` (incremental refresh
+    after their data changed; same versions, fence and switch). Returns SUCCESSFUL, FAILED
+    (bad definition or query) or CANCELLED outcomes. Raises SegmentBusy when another run
+    keeps its claim past `busy_wait_s`, and Neo4j/Redis connection errors (tasks retry those)."""
     run_id = uuid.uuid4().hex
     segment = await segments.load_segment(env.graph, segment_id)
     definition = await segments.load_definition(env.graph, segment_id)
@@ -59,7 +64,7 @@ async def refresh_segment(env: RefreshEnv, segment_id: str, trigger: str) -> Ref
     except SegmentMissing:
         return RefreshOutcome(segment_id=segment_id, status=RunStatus.FAILED, reason="missing")
     reporter = ProgressReporter(env.publish, segment_id, run_id)
-    outcome = await _guarded(env, claim, _Input(segment, definition, now), reporter)
+    outcome = await _guarded(env, claim, _Input(segment, definition, now, keys), reporter)
     if outcome.status is RunStatus.SUCCESSFUL:
         counts = {"members": outcome.member_count, "entered": outcome.entered,
                   "exited": outcome.exited}  # fmt: skip
@@ -99,6 +104,7 @@ class _Input:
     segment: SegmentInfo
     definition: Definition | None
     now: datetime
+    keys: list[Any] | None  # only these profiles (incremental), or None for all
 
 
 async def _guarded(
@@ -194,10 +200,11 @@ async def _work(
         raise DefinitionError("the segment has no definition")
     query = env.compiler(given.segment, definition, given.now)
     await reporter.phase(Phase.EVALUATING)
-    fresh = await membership.evaluate(env.graph, query)
-    await reporter.phase(Phase.DIFFING)
-    active = await membership.read_members(env.graph, claim.segment_id, claim.base)
+    fresh, active = await _evaluate(env, claim, query, given.keys, reporter)
     diff = membership.diff_members(active, fresh)
+    if given.keys is not None:  # the count of the whole segment, not of the keys looked at
+        base = await _member_count(env, claim, given.segment)
+        diff = dataclasses.replace(diff, member_count=base + len(diff.entered) - len(diff.exited))
     await reporter.phase(Phase.WRITING)
     await membership.write_diff(env.graph, claim, query, diff, reporter.writing, env.batch_size)
     await reporter.phase(Phase.SWITCHING, 100)
@@ -211,6 +218,27 @@ async def _work(
         version=claim.version, member_count=diff.member_count, entered=len(diff.entered),
         exited=len(diff.exited),
     )  # fmt: skip
+
+
+async def _evaluate(
+    env: RefreshEnv, claim: Claim, query: MemberQuery, keys: list[Any] | None,
+    reporter: ProgressReporter,
+) -> tuple[set[Any], set[Any]]:  # fmt: skip
+    """(selected now, active members): of every profile, or only of `keys`."""
+    if keys is None:
+        fresh = await membership.evaluate(env.graph, query)
+        await reporter.phase(Phase.DIFFING)
+        return fresh, await membership.read_members(env.graph, claim.segment_id, claim.base)
+    fresh = await membership.evaluate_among(env.graph, query, keys)
+    await reporter.phase(Phase.DIFFING)
+    active = await membership.read_members_among(env.graph, claim.segment_id, claim.base, keys)
+    return fresh, active
+
+
+async def _member_count(env: RefreshEnv, claim: Claim, segment: SegmentInfo) -> int:
+    if segment.member_count is not None and segment.active_version == claim.base:
+        return segment.member_count
+    return len(await membership.read_members(env.graph, claim.segment_id, claim.base))
 
 
 async def _collect_garbage(env: RefreshEnv, segment_id: str) -> None:

@@ -20,6 +20,7 @@ from server.refresh.records import Definition, SegmentInfo
 _SEGMENT_FIELDS: LiteralString = (
     "s {.id, .name, .type, .state, .valid, .status, .audience, .timezone, .scheduleKind, "
     "   .scheduleCron, .definitionVersion, .activeVersion, .createdAt, .lastScheduledAt, "
+    "   .memberCount, "
     "   refs: [(s)-[:_DEPENDS_ON]->(t:_Segment) | t.id]} AS s"
 )
 
@@ -46,6 +47,7 @@ def to_info(record: Record) -> SegmentInfo:
         created_at=_native(p.get("createdAt")) or datetime(1970, 1, 1, tzinfo=UTC),
         last_scheduled_at=_native(p.get("lastScheduledAt")),
         references=tuple(sorted(p["refs"])),
+        member_count=p.get("memberCount"),
     )
 
 

@@ -25,6 +25,9 @@ def literal_compiler(segment: SegmentInfo, definition: Definition, now: datetime
     elif match := re.fullmatch(r"score >= (\d+)", text):
         cypher = "MATCH (p:Person) WHERE p.score >= $min RETURN p.id AS key"
         params = {"min": int(match.group(1))}
+        keys = "MATCH (p:Person) WHERE p.id IN $keys AND p.score >= $min RETURN p.id AS key"
+        return MemberQuery(cypher=cypher, params=params, profile_label="Person",
+                           profile_key="id", keys_cypher=keys)  # fmt: skip
     else:
         cypher, params = "THIS IS NOT CYPHER", {}
     return MemberQuery(cypher=cypher, params=params, profile_label="Person", profile_key="id")

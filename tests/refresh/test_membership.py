@@ -275,3 +275,19 @@ async def test_other_version_writers_can_discard_an_aborted_refresh(env: Refresh
     assert await member_rel_count(env.graph, "high") == len(old)
     assert await active_members(env.graph, "high") == old
     assert (await segment_props(env.graph, "high")).get("pendingRun") is None
+
+
+async def test_an_incremental_refresh_of_some_profiles_equals_a_full_one(env: RefreshEnv) -> None:
+    await add_people(env.graph, SCORES)
+    await make_segment(env.graph, "high", "score >= 50")
+    await refresh_segment(env, "high", "MANUAL")
+    changed = {1: 99, 2: 98, 50: 0, 51: 1, 52: 2}
+    await add_people(env.graph, changed)
+
+    outcome = await refresh_segment(env, "high", "LIVE", keys=[*changed, 3, 60])
+
+    after = members_with(SCORES | changed, 50)
+    assert (outcome.entered, outcome.exited, outcome.member_count) == (2, 3, len(after))
+    assert await active_members(env.graph, "high") == after
+    full = await refresh_segment(env, "high", "MANUAL")
+    assert (full.entered, full.exited, full.member_count) == (0, 0, len(after))
