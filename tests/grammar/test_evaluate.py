@@ -247,3 +247,12 @@ def test_explain_lists_the_related_records_that_match() -> None:
         "1 of 1 related Case record(s) match: k2",
     ]
     assert [c.truth for c in c2.children] == [True, False]
+
+
+def test_sum_of_only_empty_values_is_zero_as_in_neo4j() -> None:
+    data = Dataset(
+        entities={"Customer": {"c": {}}, "Order": {"o": {"total": None}}},
+        relationships={"PLACED": [("c", "o", {})]},
+    )
+    assert run("sum Order.total = 0", data) == {"c"}  # Cypher: sum() skips nulls, 0 if none left
+    assert run("avg Order.total = 0 or not avg Order.total = 0", data) == set()  # unknown
