@@ -55,6 +55,7 @@ class SegmentGenerator:
     pools: Pools
     rng: random.Random
     size: int = 6  # predicates per segment, at most: Neo4j's planning time grows fast with it
+    hops: int = 3  # longest path walked by one block
     budget: int = field(default=0)
 
     def segment(self) -> str:
@@ -110,12 +111,14 @@ class SegmentGenerator:
 
     def targets(self, entity: Entity) -> list[Entity]:
         return [
-            e for e in self.schema.entities if self.schema.paths(entity.name, e.name, max_hops=3)
+            e
+            for e in self.schema.entities
+            if self.schema.paths(entity.name, e.name, max_hops=self.hops)
         ]
 
     def path(self, origin: Entity, target: Entity) -> tuple[str, Ctx]:
         """` via A, B` when needed (or at random), and the context inside the block."""
-        found = self.schema.paths(origin.name, target.name, max_hops=3)
+        found = self.schema.paths(origin.name, target.name, max_hops=self.hops)
         path = self.rng.choice(found)
         shortest = [p for p in found if len(p.steps) == len(found[0].steps)]
         types = [s.relationship.type for s in path.steps]

@@ -3,8 +3,9 @@ same profile keys as the reference evaluator on the same seeded rows; and each g
 has the same three-valued truth (TRUE / FALSE / UNKNOWN) for every profile in both.
 
 Datasets are loaded once each and many segments run against them. CI mode runs
-`SEGMENTS_DIFF_CASES` (default 125) segments per dataset, over 4 datasets (2 schemas, the club
-one is not the default; 4 time zones; "now" on DST-change days and a leap day).
+`SEGMENTS_DIFF_CASES` (default 100) segments per dataset, over 5 datasets (3 schemas: the club
+and a 4-hop chain beside the default; 5 time zones; "now" on DST-change days, a leap day and
+New Year's Eve).
 `SEGMENTS_DIFF_CASES=2000` is the long mode; `SEGMENTS_DIFF_SEED=n` picks other data and
 segments; `SEGMENTS_DIFF_SIZE=12` allows bigger segments (slower: Neo4j plans each one).
 """
@@ -37,11 +38,11 @@ from tests.grammar.random_data import (
     random_memberships,
 )
 from tests.grammar.random_segments import SegmentGenerator
-from tests.grammar.schemas import CLUB, DEFAULT
+from tests.grammar.schemas import CLUB, DEFAULT, chain_schema
 
 pytestmark = pytest.mark.services
 
-CASES = int(os.environ.get("SEGMENTS_DIFF_CASES", "125"))  # x 4 datasets = 500
+CASES = int(os.environ.get("SEGMENTS_DIFF_CASES", "100"))  # x 5 datasets = 500
 SEED = int(os.environ.get("SEGMENTS_DIFF_SEED", "0"))  # another seed: other data, other segments
 SIZE = int(os.environ.get("SEGMENTS_DIFF_SIZE", "6"))  # predicates per segment, at most
 
@@ -52,6 +53,7 @@ class Scenario:
     schema: GraphSchema
     clock: Clock
     base_seed: int
+    hops: int = 3
 
     @property
     def seed(self) -> int:
@@ -69,6 +71,8 @@ SCENARIOS = [
     Scenario("club-leap-day-utc", CLUB, Clock(_at(2028, 2, 29, 6), "UTC"), 3),
     Scenario("default-sydney-fall-back", DEFAULT,
              Clock(_at(2026, 4, 4, 15, 30), "Australia/Sydney"), 4),
+    Scenario("chain-4-hops-tokyo", chain_schema(4), Clock(_at(2026, 12, 31, 16), "Asia/Tokyo"),
+             5, hops=4),
 ]  # fmt: skip
 
 
@@ -85,7 +89,8 @@ class Loaded:
     def generate(self, count: int) -> Iterator[grammar.CompiledSegment]:
         """`count` compiled random segments (every one must compile: they are well typed)."""
         s = self.scenario
-        generator = SegmentGenerator(s.schema, Pools.of(s.clock), random.Random(s.seed), SIZE)
+        rng = random.Random(s.seed)
+        generator = SegmentGenerator(s.schema, Pools.of(s.clock), rng, SIZE, hops=s.hops)
         for _ in range(count):
             text = generator.segment()
             yield grammar.compile_segment(text, s.schema, now=s.clock.now, timezone=s.clock.tz)
