@@ -46,13 +46,16 @@ def explain_membership(
     segments: Mapping[str, frozenset[Key]] | None = None,
 ) -> MembershipExplanation:
     """Per-clause results of `segment` for the profile `key`: groups and set operators, then
-    and / or / not recursively down to each condition. Raises nothing; an unknown key gives
-    `found=False` and every clause evaluated on an empty record."""
+    and / or / not recursively down to each condition. Raises nothing; an unknown key is no
+    member (`found=False`), its clauses evaluated on an empty record."""
     evaluator = Evaluator(dataset, segments or {})
     rows = dataset.records(segment.audience)
     scope = Scope(segment.audience, key, rows.get(key, {}))
     body = _Explainer(evaluator, scope).set_expr(segment.body)
-    return MembershipExplanation(key=key, found=key in rows, member=body.truth is True, body=body)
+    found = key in rows
+    return MembershipExplanation(
+        key=key, found=found, member=found and body.truth is True, body=body
+    )
 
 
 @dataclass(frozen=True, slots=True)

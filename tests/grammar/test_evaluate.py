@@ -193,6 +193,8 @@ def test_explain_gives_each_clause_truth() -> None:
     assert c1.body.truth is True
     missing = explain_membership(compiled.bound, DATA, "nobody")
     assert (missing.found, missing.member) == (False, False)
+    negative = grammar.compile_segment("segment Customer where not in segment x", DEFAULT, now=NOW)
+    assert not explain_membership(negative.bound, DATA, "nobody").member
 
 
 def test_strings_order_by_utf16_code_units_as_neo4j_does() -> None:
