@@ -22,6 +22,12 @@ query($id: ID!, $after: String) {
 }
 """
 
+COLUMNS = """
+query($id: ID!, $columns: [String!]) {
+  segment(id: $id) { members(first: 1, columns: $columns) { edges { node { properties } } } }
+}
+"""
+
 CHANGE = """
 mutation($id: ID!, $keys: [String!]!) {
   add: addStaticMembers(id: $id, keys: $keys) {
@@ -81,6 +87,10 @@ def test_members_follow_the_active_version(api: Api, empty_graph: neo4j.Driver) 
     keys = [e["node"]["key"] for e in page["edges"]]
     assert keys == [f"c{i:04d}" for i in range(1, 101)]
     assert page["edges"][0]["node"]["properties"]["createdOn"] == "2024-01-02"
+    picked = api.data(COLUMNS, id=seg["id"], columns=["NAME"])["segment"]["members"]["edges"]
+    assert picked[0]["node"]["properties"] == {"name": "Customer 1"}
+    bad = api.gql(COLUMNS, id=seg["id"], columns=["nope"])
+    assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     rest = members_page(api, seg["id"], page["pageInfo"]["endCursor"])["members"]
     assert [e["node"]["key"] for e in rest["edges"]] == [f"c{i:04d}" for i in range(101, 151)]
     assert rest["pageInfo"]["hasNextPage"] is False

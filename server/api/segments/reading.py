@@ -55,6 +55,19 @@ async def list_members(
         raise _bad_cursor(exc) from exc
 
 
+def member_columns(deps: Deps, audience: str, asked: list[str] | None) -> list[str]:
+    """Attribute names of the audience entity to show (all by default), in the schema's
+    spelling. Raises ApiError for a name that is not one of its attributes."""
+    entity = deps.schema.require_entity(audience)
+    if asked is None:
+        return [a.name for a in entity.attributes]
+    found = [entity.attribute(name) for name in asked]
+    unknown = [n for n, a in zip(asked, found, strict=True) if a is None]
+    if unknown:
+        raise ApiError(ErrorCode.BAD_USER_INPUT, f"not attributes of {audience}: {unknown}")
+    return [a.name for a in found if a is not None]
+
+
 async def count_members(deps: Deps, segment_id: str) -> int:
     return await members.count_members(deps.db, segment_id)
 

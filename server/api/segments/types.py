@@ -92,10 +92,9 @@ class SegmentMember:
     properties: JSON
 
     @staticmethod
-    def of(m: Member) -> SegmentMember:
-        return SegmentMember(
-            key=str(m.key), since_version=m.since, properties=cast(JSON, m.properties)
-        )
+    def of(m: Member, columns: list[str]) -> SegmentMember:
+        shown = {c: m.properties.get(c) for c in columns}
+        return SegmentMember(key=str(m.key), since_version=m.since, properties=cast(JSON, shown))
 
 
 @strawberry.type
@@ -193,10 +192,16 @@ class Segment(relay.Node):
     @field("Members of the active version in key order; the first page "
                       "(100) is the preview.")  # fmt: skip
     async def members(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        columns: list[str] | None = None,
     ) -> SegmentMemberConnection:
-        page = await reading.list_members(info.context.deps, self.id, first, after)
-        return member_connection(page, after)
+        deps = info.context.deps
+        page = await reading.list_members(deps, self.id, first, after)
+        names = reading.member_columns(deps, self.audience, columns)
+        return member_connection(page, after, names)
 
     @field("The current definition.")
     async def definition(self, info: Info) -> SegmentDefinition | None:
@@ -264,9 +269,11 @@ def segment_connection(page: Page[SegmentRecord], after: str | None) -> SegmentC
     )
 
 
-def member_connection(page: Page[Member], after: str | None) -> SegmentMemberConnection:
+def member_connection(
+    page: Page[Member], after: str | None, columns: list[str]
+) -> SegmentMemberConnection:
     edges = [
-        SegmentMemberEdge(cursor=c, node=SegmentMember.of(m))
+        SegmentMemberEdge(cursor=c, node=SegmentMember.of(m, columns))
         for m, c in zip(page.items, page.cursors, strict=True)
     ]
     return SegmentMemberConnection(
