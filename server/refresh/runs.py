@@ -110,16 +110,37 @@ async def exited_keys(
     )  # fmt: skip
 
 
+# The page walks the (segmentId, key) index in order and stops after `first` rows. Both the
+# hint and `ORDER BY m.segmentId, m.key` are needed: without them the planner prefers the
+# (segmentId, since/until) indexes, reads the whole segment and sorts it (60k db hits instead
+# of 300 for a 20k-member page, measured with PROFILE). The version is a parameter for the
+# same reason; readers of the active version fetch it first (`active_version`).
+_PAGE_MATCH: LiteralString = (
+    "MATCH ()-[m:_MEMBER]->() USING INDEX m:_MEMBER(segmentId, key) "
+    "WHERE m.segmentId = $id AND m.since <= $version "
+    "AND (m.until IS NULL OR m.until > $version) "
+)
+_PAGE_END: LiteralString = "RETURN m.key AS key ORDER BY m.segmentId, m.key LIMIT $first"
+
+
 async def members_as_of(
     graph: Graph, segment_id: str, version: int, first: int = 100, after: Any = None
 ) -> list[Any]:
     """Member keys of version `version` (any kept run's, or the active one), keyset-paged."""
-    return await _keys(
-        graph,
-        "MATCH ()-[m:_MEMBER]->() WHERE m.segmentId = $id AND m.since <= $version "
-        "AND (m.until IS NULL OR m.until > $version)",
-        segment_id, version, first, after,
-    )  # fmt: skip
+    if after is None:  # a separate form: `$after IS NULL OR ...` defeats the index hint
+        query: LiteralString = _PAGE_MATCH + "AND m.key IS NOT NULL " + _PAGE_END
+    else:
+        query = _PAGE_MATCH + "AND m.key > $after " + _PAGE_END
+    records = await graph.read(query, id=segment_id, version=version, first=first, after=after)
+    return [r["key"] for r in records]
+
+
+async def active_version(graph: Graph, segment_id: str) -> int | None:
+    """The version readers follow now, None for an unknown segment."""
+    records = await graph.read(
+        "MATCH (s:_Segment {id: $id}) RETURN s.activeVersion AS v", id=segment_id
+    )
+    return int(records[0]["v"] or 0) if records else None
 
 
 async def trend(graph: Graph, segment_id: str, start: datetime, end: datetime) -> list[TrendPoint]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import random
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -188,21 +189,24 @@ async def test_trend_and_last_weeks_growth_come_from_runs(env: RefreshEnv) -> No
     assert (growth.current, growth.previous, growth.delta) == (152, 150, 2)
 
 
-async def test_the_member_page_query_seeks_the_relationship_index(env: RefreshEnv) -> None:
+async def test_a_member_page_reads_about_one_page_from_the_index(env: RefreshEnv) -> None:
     await add_people(env.graph, SCORES)
     await make_segment(env.graph, "high", "score >= 50")
     await refresh_segment(env, "high", "MANUAL")
+    await add_people(env.graph, {k: 99 - v for k, v in SCORES.items()})
+    await refresh_segment(env, "high", "MANUAL")  # two versions' memberships to skip over
     async with env.graph.driver.session(database=env.graph.database) as session:
         result = await session.run(
-            "PROFILE MATCH ()-[m:_MEMBER]->() WHERE m.segmentId = $id AND m.key > $after "
-            "AND m.since <= 1 AND (m.until IS NULL OR m.until > 1) "
-            "RETURN m.key ORDER BY m.key LIMIT 100",
-            id="high",
-            after=0,
-        )
+            "PROFILE " + runs._PAGE_MATCH + "AND m.key > $after " + runs._PAGE_END,
+            id="high", version=2, after=100, first=10,
+        )  # fmt: skip
+        keys = [r["key"] async for r in result]
         summary = await result.consume()
-    assert summary.profile is not None
-    assert "RelationshipIndexSeek" in str(summary.profile)
+    assert keys == sorted(k for k in members_with(SCORES, 0) if SCORES[k] < 50 and k > 100)[:10]
+    plan = str(summary.profile)
+    assert "RelationshipIndexSeek" in plan
+    assert "Limit" in plan  # stops after the page, no sort of the whole segment
+    assert sum(int(h) for h in re.findall(r"'dbHits': (\d+)", plan)) < 200
 
 
 async def test_a_broken_definition_fails_and_keeps_the_active_version(env: RefreshEnv) -> None:
