@@ -78,6 +78,8 @@ def test_invalid_static_definition_is_inactive_not_draft(api: Api) -> None:
 def test_static_segment_without_definition_is_valid(api: Api) -> None:
     seg = create_ok(api, name="expo", type="STATIC", definition=None)
     assert (seg["state"], seg["draft"], seg["schedule"]["kind"]) == ("ACTIVE", False, "MANUAL")
+    blank = create_ok(api, name="expo2", type="STATIC", definition={"text": ""})
+    assert (blank["state"], blank["definition"]["valid"]) == ("ACTIVE", True)
 
 
 def test_empty_dynamic_definition_is_a_draft(api: Api) -> None:

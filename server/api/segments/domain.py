@@ -37,7 +37,8 @@ async def compile_definition(
     segment_id: str | None = None,
 ) -> NewDefinition:  # fmt: skip
     """Compile and check what the definition reads: existing, valid segments, and no cycle."""
-    if kind is SegmentType.STATIC and source.text is None and source.tree is None:
+    blank = not (source.text or "").strip() and source.tree is None
+    if kind is SegmentType.STATIC and blank:  # members chosen by hand: nothing to compile
         return NewDefinition(text="", json=None, valid=True, diagnostics=(), references=())
     check = check_definition(
         source.text, source.tree, deps.schema, audience=audience, timezone=timezone,
