@@ -57,11 +57,14 @@ def _link(schema: GraphSchema, rel: Relationship, headers: dict[str, list[str]])
     return link if _has(headers[rel.csv], link.anchor_column) else None
 
 
-def plan_load(schema: GraphSchema, headers: dict[str, list[str]]) -> LoadPlan:
-    """Order entity files anchors-first and attach links; `headers` maps present files."""
+def plan_load(
+    schema: GraphSchema, headers: dict[str, list[str]], *, merge_foreign_keys: bool = True
+) -> LoadPlan:
+    """Order entity files anchors-first and attach links; `headers` maps present files.
+    Without `merge_foreign_keys`, every relationship gets its own pass."""
     links: dict[str, list[Link]] = {}
     for rel in schema.relationships:
-        link = _link(schema, rel, headers)
+        link = _link(schema, rel, headers) if merge_foreign_keys else None
         if link:
             links.setdefault(link.owner.name, []).append(link)
     present = {e.name for e in schema.entities if e.csv in headers}

@@ -104,6 +104,7 @@ def import_directory(
     progress: ProgressCallback | None = None,
     database: str | None = None,
     max_bad_rows: int = DEFAULT_MAX_BAD_ROWS,
+    merge_foreign_keys: bool = True,
 ) -> ImportReport:
     """Upsert the CSV files the schema names (entity and relationship `csv`) from `directory`.
 
@@ -113,7 +114,7 @@ def import_directory(
     `progress` callback propagate; re-running the import afterwards completes it.
     """
     started = time.perf_counter()
-    tasks, missing = _tasks(schema, Path(directory))
+    tasks, missing = _tasks(schema, Path(directory), merge_foreign_keys)
     if missing and strict:
         raise DataImportError(BadRow(missing[0], 0, None, None, "file not found"))
     with driver.session(database=database) as session:
@@ -132,13 +133,13 @@ def import_directory(
     )
 
 
-def _tasks(schema: GraphSchema, root: Path) -> tuple[list[_Task], list[str]]:
+def _tasks(schema: GraphSchema, root: Path, merge: bool) -> tuple[list[_Task], list[str]]:
     named = {e.csv for e in schema.entities if e.csv} | {
         r.csv for r in schema.relationships if r.csv
     }
     missing = sorted(name for name in named if not (root / name).is_file())
     headers = {name: read_header(root / name) for name in named if name not in missing}
-    plan = plan_load(schema, headers)
+    plan = plan_load(schema, headers, merge_foreign_keys=merge)
     tasks = [_Task(root / e.csv, entity=e, links=links) for e, links in plan.entities if e.csv]
     tasks += [
         _Task(root / r.csv, relationship=r)

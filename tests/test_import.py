@@ -314,3 +314,45 @@ def test_crash_mid_import_then_rerun_equals_a_clean_import(
         assert fingerprint(empty_graph) != clean
         import_directory(empty_graph, schema, folder, batch_size=50)
         assert fingerprint(empty_graph) == clean
+
+
+HOSTILE = [
+    "`) DETACH DELETE n //",
+    "'; MATCH (n) DETACH DELETE n; '",
+    'a"b',
+    "x\ny",
+    "\u0060\u0060",
+    "$rows",
+]
+
+
+def test_hostile_values_round_trip_as_parameters(
+    empty_graph: neo4j.Driver, schema: GraphSchema, tmp_path: Path
+) -> None:
+    folder = write_files(tmp_path)
+    lines = "".join(
+        f'{10 + i},"{v.replace(chr(34), chr(34) * 2)}",,,\n' for i, v in enumerate(HOSTILE)
+    )
+    (folder / "members.csv").write_text("memberId,name,joined,vip,score\n" + lines, "utf-8")
+    report = import_directory(empty_graph, schema, folder)
+    names = empty_graph.execute_query(
+        "MATCH (m:Member) RETURN m.name AS name ORDER BY m.memberId"
+    ).records
+    assert [r["name"] for r in names] == HOSTILE
+    assert count(empty_graph, "(:Store)") == 2  # nothing was deleted or injected
+    assert report.bad_row_count == 4  # members 1 and 2 are gone: their purchases, favourites
+
+
+def test_separate_relationship_passes_build_the_same_graph(
+    empty_graph: neo4j.Driver, schema: GraphSchema, tmp_path: Path
+) -> None:
+    folder = write_files(tmp_path, BAD)
+    merged = import_directory(empty_graph, schema, folder)
+    expected = fingerprint(empty_graph)
+    from tests.conftest import wipe_graph
+
+    wipe_graph(empty_graph)
+    separate = import_directory(empty_graph, schema, folder, merge_foreign_keys=False)
+    assert fingerprint(empty_graph) == expected
+    assert [f.name for f in separate.files][-3:] == ["MADE", "AT_STORE", "FAVOURS"]
+    assert separate.bad_row_count == merged.bad_row_count
