@@ -188,4 +188,28 @@ def check_regex(pattern: a.StringLiteral) -> str:
             "Nested repetition such as (a+)+ can make matching very slow; simplify the pattern.",
             pattern.span,
         )
-    return text
+    return portable_dots(text)
+
+
+# Java's `.` also stops at \r, \u0085, \u2028 and \u2029; Python's only at \n. Spelling the
+# dot out gives both engines (Neo4j and the reference evaluator) the same meaning.
+_DOT = "[^\\n\\r\\u0085\\u2028\\u2029]"
+
+
+def portable_dots(text: str) -> str:
+    """`text` with every unescaped `.` outside a character class replaced by `_DOT`."""
+    out, in_class, escaped = [], False, False
+    for ch in text:
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == "[":
+            in_class = True
+        elif ch == "]":
+            in_class = False
+        elif ch == "." and not in_class:
+            out.append(_DOT)
+            continue
+        out.append(ch)
+    return "".join(out)
