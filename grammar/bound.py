@@ -153,7 +153,7 @@ class BoundRelated:
 @dataclass(frozen=True, kw_only=True, slots=True)
 class BoundAggregate:
     """`func(prop)` over the distinct related records where `condition` is TRUE, then
-    `aggregate op value`. COUNT counts records (prop None); SUM of none is 0; AVG, MIN and MAX
+    `aggregate op value`. COUNT counts records (prop None); SUM of no values is 0; AVG, MIN, MAX
     of none, or of only nulls, are null (so the comparison is UNKNOWN). Nulls are skipped."""
 
     func: AggFunc
