@@ -35,10 +35,6 @@ def age_expression(var: str, attr: Attribute) -> str:
     return f"duration.inSeconds({prop}, $now).seconds / 86400.0"
 
 
-def _not_future(prop: str, attr: Attribute) -> str:
-    return f"{prop} <= {'$today' if attr.type is AttrType.DATE else '$now'}"
-
-
 def _since(attr: Attribute, days: int) -> str:
     return f"$since{days}{'d' if attr.type is AttrType.DATE else ''}"
 
@@ -69,20 +65,18 @@ def _activity_part(
     schema: GraphSchema, part: Activity, plan: FeaturePlan, params: dict[str, Any]
 ) -> str:
     t = part.time
-    prop = f"x.{q(t.name)}"
-    aggregates = [f"sum(CASE WHEN {prop} >= {_since(t, w)} THEN 1 ELSE 0 END)"
-                  for w in plan.windows]  # fmt: skip
-    aggregates.append("count(x)")
-    last = f"max({prop})"
-    never = "$never"
-    if t.type is AttrType.DATE:
-        aggregates.append(f"coalesce(toFloat(duration.inDays({last}, $today).days), {never})")
-    else:
-        aggregates.append(f"coalesce(duration.inSeconds({last}, $now).seconds / 86400.0, {never})")
-    recent = f"{prop} >= {_since(t, NUMERIC_WINDOW)}"
+    # `ts` is the record's time, null for records after $now. Filtering inside the aggregates
+    # rather than in WHERE leaves the planner no time predicate to seek on: with a WHERE and
+    # stale statistics (right after an import) it scanned the whole time index per profile.
+    ts = f"CASE WHEN x.{q(t.name)} <= {'$today' if t.type is AttrType.DATE else '$now'} " \
+         f"THEN x.{q(t.name)} END"
+    aggregates = [f"sum(CASE WHEN ts >= {_since(t, w)} THEN 1 ELSE 0 END)" for w in plan.windows]
+    aggregates += ["count(ts)", f"coalesce({_days_since('max(ts)', t)}, $never)"]
+    recent = f"ts >= {_since(t, NUMERIC_WINDOW)}"
     for n in part.numbers:
         value = _as_number(f"x.{q(n.name)}", n)
-        aggregates += [f"sum(CASE WHEN {recent} THEN {value} END)", f"avg({value})"]
+        aggregates += [f"sum(CASE WHEN {recent} THEN {value} END)",
+                       f"avg(CASE WHEN ts IS NOT NULL THEN {value} END)"]  # fmt: skip
     aggregates += [f"sum(CASE WHEN {recent} AND x.{q(f.name)} THEN 1 ELSE 0 END)"
                    for f in part.flags]  # fmt: skip
     for attr, values in part.categories:
@@ -90,14 +84,20 @@ def _activity_part(
             name = f"c{len(params)}"
             params[name] = v
             aggregates += [
-                f"sum(CASE WHEN x.{q(attr.name)} = ${name} AND {prop} >= {_since(t, w)} "
+                f"sum(CASE WHEN x.{q(attr.name)} = ${name} AND ts >= {_since(t, w)} "
                 "THEN 1 ELSE 0 END)"
                 for w in plan.category_windows
             ]
     return (
-        f"MATCH {pattern(schema, part.related.steps, 'x')} WHERE {_not_future(prop, t)} "
+        f"MATCH {pattern(schema, part.related.steps, 'x')} WITH x, {ts} AS ts "
         f"RETURN [{', '.join(aggregates)}] AS g"
     )
+
+
+def _days_since(expr: str, attr: Attribute) -> str:
+    if attr.type is AttrType.DATE:
+        return f"toFloat(duration.inDays({expr}, $today).days)"
+    return f"duration.inSeconds({expr}, $now).seconds / 86400.0"
 
 
 def feature_query(schema: GraphSchema, plan: FeaturePlan) -> tuple[str, dict[str, Any]]:

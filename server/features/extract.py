@@ -161,6 +161,7 @@ def interaction_ages(
     *,
     now: dt.datetime,
     where: Mapping[str, object] | None = None,
+    batch_size: int = 5_000,
     database: str | None = None,
 ) -> dict[Key, tuple[float, ...]]:
     """Per key, the ages in days of the activity's records matching `where` (attribute ->
@@ -172,16 +173,23 @@ def interaction_ages(
             raise KeyError(name)
         conditions.append(f"x.{q(attr.name)} = $w{i}")
         params[f"w{i}"] = value
-    time_attr = activity.time
-    filters = " AND ".join([f"x.{q(time_attr.name)} <= $now", *conditions])
+    t = activity.time
+    latest = "$today" if t.type is AttrType.DATE else "$now"
+    matches = " AND ".join([f"x.{q(t.name)} <= {latest}", *conditions])
     profile = schema.require_entity(activity.related.steps[0].origin)
+    # conditions inside collect(), not WHERE: no predicate for a stale-statistics plan to seek
+    # on (see cypher._activity_part); collect() drops the nulls of non-matching records
     cypher = (
         f"UNWIND $keys AS key MATCH (p:{q(profile.label)} {{{q(profile.key)}: key}}) "
-        f"MATCH {pattern(schema, activity.related.steps, 'x')} WHERE {filters} "
-        f"RETURN key, collect({age_expression('x', time_attr)}) AS ages"
+        f"MATCH {pattern(schema, activity.related.steps, 'x')} "
+        f"RETURN key, collect(CASE WHEN {matches} THEN {age_expression('x', t)} END) AS ages"
     )
-    records, _, _ = driver.execute_query(
-        cypher, {**params, "keys": list(keys), "now": now, "today": now.date()},
-        routing_=neo4j.RoutingControl.READ, database_=database,
-    )  # fmt: skip
-    return {r["key"]: tuple(r["ages"]) for r in records}
+    out: dict[Key, tuple[float, ...]] = {}
+    for start in range(0, len(keys), batch_size):
+        records, _, _ = driver.execute_query(
+            cypher, {**params, "keys": list(keys[start : start + batch_size]), "now": now,
+                     "today": now.date()},
+            routing_=neo4j.RoutingControl.READ, database_=database,
+        )  # fmt: skip
+        out.update((r["key"], tuple(r["ages"])) for r in records)
+    return out
