@@ -177,12 +177,13 @@ def interaction_ages(
     latest = "$today" if t.type is AttrType.DATE else "$now"
     matches = " AND ".join([f"x.{q(t.name)} <= {latest}", *conditions])
     profile = schema.require_entity(activity.related.steps[0].origin)
-    # conditions inside collect(), not WHERE: no predicate for a stale-statistics plan to seek
-    # on (see cypher._activity_part); collect() drops the nulls of non-matching records
+    # conditions inside collect(), not WHERE, and a CALL per profile: no predicate or join for
+    # a stale-statistics plan to scan with (see cypher._activity_part); collect() drops nulls
     cypher = (
         f"UNWIND $keys AS key MATCH (p:{q(profile.label)} {{{q(profile.key)}: key}}) "
-        f"MATCH {pattern(schema, activity.related.steps, 'x')} "
-        f"RETURN key, collect(CASE WHEN {matches} THEN {age_expression('x', t)} END) AS ages"
+        f"CALL (p) {{ MATCH {pattern(schema, activity.related.steps, 'x')} "
+        f"RETURN collect(CASE WHEN {matches} THEN {age_expression('x', t)} END) AS ages }} "
+        "RETURN key, ages"
     )
     out: dict[Key, tuple[float, ...]] = {}
     for start in range(0, len(keys), batch_size):
