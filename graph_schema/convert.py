@@ -43,7 +43,7 @@ def to_float(text: str) -> float | None:
         raise ValueError(f"not a number: {text!r}") from None
     if not math.isfinite(value):
         raise ValueError(f"not a finite number: {text!r}")
-    return value
+    return value + 0.0  # -0.0 becomes 0.0: Neo4j orders -0.0 below 0.0 although they are equal
 
 
 def to_boolean(text: str) -> bool | None:
@@ -65,14 +65,19 @@ def to_date(text: str) -> str | None:
 
 
 def to_datetime(text: str) -> str | None:
-    """ISO 8601 with an offset; a datetime without one is taken as UTC so it is never local."""
+    """ISO 8601; stored in UTC (a datetime without an offset is taken as UTC).
+
+    Neo4j treats the same instant in two offsets as unequal (and orders them by offset), so
+    keeping every stored datetime in UTC, like the compiler's parameters, keeps `=`, `<=` and
+    `IN` exact at equal instants.
+    """
     if not text:
         return None
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError:
         raise ValueError(f"not a datetime (ISO 8601): {text!r}") from None
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+    return (value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
 
 
 CONVERTERS: dict[AttrType, Converter] = {

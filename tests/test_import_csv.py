@@ -36,13 +36,19 @@ def test_booleans(text: str, value: bool | None) -> None:
     ("text", "value"),
     [
         ("2024-05-01T10:00:00", "2024-05-01T10:00:00+00:00"),  # naive means UTC
-        ("2024-05-01 10:00:00+02:00", "2024-05-01T10:00:00+02:00"),
+        ("2024-05-01 10:00:00+02:00", "2024-05-01T08:00:00+00:00"),  # stored in UTC
         ("2024-05-01T10:00:00Z", "2024-05-01T10:00:00+00:00"),
         ("2024-05-01", "2024-05-01T00:00:00+00:00"),
     ],
 )
-def test_datetimes_always_carry_an_offset(text: str, value: str) -> None:
+def test_datetimes_are_stored_in_utc(text: str, value: str) -> None:
     assert to_datetime(text) == value
+
+
+def test_negative_zero_is_stored_as_zero() -> None:
+    value = to_float("-0.0")
+    assert value == 0.0
+    assert str(value) == "0.0"  # not "-0.0", which Neo4j orders below 0.0
 
 
 def test_scalars_and_their_errors() -> None:
