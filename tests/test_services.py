@@ -6,6 +6,7 @@ import socket
 from collections.abc import Iterator
 from pathlib import Path
 
+import neo4j
 import pytest
 
 from server.services import ServiceError
@@ -61,8 +62,6 @@ def test_redis_start_status_stop(isolated: Settings) -> None:
 
 
 def test_neo4j_start_status_stop(isolated: Settings) -> None:
-    import neo4j
-
     started = neo4j_service.start(isolated)
     try:
         assert started.running
@@ -101,3 +100,25 @@ def test_remote_addresses_are_not_started(isolated: Settings) -> None:
     remote = isolated.model_copy(update={"neo4j_uri": "neo4j://db.example.internal:7687"})
     with pytest.raises(ServiceError, match="yourself"):
         neo4j_service.start(remote)
+
+
+def test_load_csv_is_confined_to_the_import_folder(
+    neo4j_driver: neo4j.Driver, tmp_path: Path
+) -> None:
+    """LOAD CSV resolves file URLs inside the server's import folder, never the whole disk."""
+    records = neo4j_driver.execute_query(
+        "SHOW SETTINGS YIELD name, value WHERE name = 'server.directories.import' RETURN value"
+    ).records
+    folder = Path(records[0]["value"])
+    inside = folder / "confinement-probe.csv"
+    outside = tmp_path / "outside.csv"
+    for path in (inside, outside):
+        path.write_text("a\n1\n")
+    query = "LOAD CSV FROM $url AS row RETURN count(*) AS c"
+    try:
+        rows = neo4j_driver.execute_query(query, url=f"file:///{inside.name}").records
+        assert rows[0]["c"] == 2
+        with pytest.raises(neo4j.exceptions.Neo4jError):
+            neo4j_driver.execute_query(query, url=f"file://{outside}")
+    finally:
+        inside.unlink()

@@ -33,6 +33,8 @@ public final class Neo4jLauncher {
             System.exit(2);
         }
         Files.createDirectories(home);
+        // LOAD CSV may read only this folder: without it, file:/// URLs reach the whole disk.
+        Path importDir = Files.createDirectories(home.resolve("import"));
 
         DatabaseManagementService dbms = new DatabaseManagementServiceBuilder(home)
                 .setConfig(BoltConnector.enabled, true)
@@ -40,6 +42,7 @@ public final class Neo4jLauncher {
                 .setConfig(BoltConnector.advertised_address, new SocketAddress(host, port))
                 .setConfig(HttpConnector.enabled, false)
                 .setConfig(GraphDatabaseSettings.auth_enabled, true)
+                .setConfig(GraphDatabaseSettings.load_csv_file_url_root, importDir)
                 .setConfig(GraphDatabaseSettings.pagecache_memory, ByteUnit.mebiBytes(pageCacheMb))
                 .setConfig(GraphDatabaseSettings.memory_transaction_global_max_size, ByteUnit.mebiBytes(txMemoryMb))
                 .setConfig(GraphDatabaseSettings.transaction_timeout, Duration.ofMinutes(30))
