@@ -6,7 +6,6 @@ types our pipeline is made of; anything else in a file is refused as INVALID_ART
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import threading
 import zipfile
@@ -97,7 +96,3 @@ class ModelCache:
 
 MODELS = ModelCache()
 """The process-wide cache the server and workers share."""
-
-
-def metadata_as_dict(model: TrainedModel) -> dict[str, Any]:
-    return dataclasses.asdict(model.metadata)

@@ -114,7 +114,10 @@ def plan_leads(driver: neo4j.Driver, schema: GraphSchema) -> FeaturePlan:
 
 
 def points_scores(
-    driver: neo4j.Driver, schema: GraphSchema, plan: FeaturePlan, matrix: FeatureMatrix,
+    driver: neo4j.Driver,
+    schema: GraphSchema,
+    plan: FeaturePlan,
+    matrix: FeatureMatrix,
     now: dt.datetime,
 ) -> Floats:
     """The points model's score for every row of `matrix`."""
@@ -135,8 +138,12 @@ def points_scores(
 
 
 def run_leads(
-    driver: neo4j.Driver, schema: GraphSchema, *, now: dt.datetime,
-    keys: Sequence[str | int] | None = None, random_state: int = 0,
+    driver: neo4j.Driver,
+    schema: GraphSchema,
+    *,
+    now: dt.datetime,
+    keys: Sequence[str | int] | None = None,
+    random_state: int = 0,
 ) -> LeadRun:
     """Extract, train, and compare with the points model on the holdout."""
     plan = plan_leads(driver, schema)

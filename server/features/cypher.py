@@ -68,8 +68,10 @@ def _activity_part(
     # `ts` is the record's time, null for records after $now. Filtering inside the aggregates
     # rather than in WHERE leaves the planner no time predicate to seek on: with a WHERE and
     # stale statistics (right after an import) it scanned the whole time index per profile.
-    ts = f"CASE WHEN x.{q(t.name)} <= {'$today' if t.type is AttrType.DATE else '$now'} " \
-         f"THEN x.{q(t.name)} END"
+    ts = (
+        f"CASE WHEN x.{q(t.name)} <= {'$today' if t.type is AttrType.DATE else '$now'} "
+        f"THEN x.{q(t.name)} END"
+    )
     aggregates = [f"sum(CASE WHEN ts >= {_since(t, w)} THEN 1 ELSE 0 END)" for w in plan.windows]
     aggregates += ["count(ts)", f"coalesce({_days_since('max(ts)', t)}, $never)"]
     recent = f"ts >= {_since(t, NUMERIC_WINDOW)}"

@@ -106,9 +106,7 @@ def discover_categories(
     return found
 
 
-def profile_keys(
-    driver: neo4j.Driver, entity: Entity, *, database: str | None = None
-) -> list[Key]:
+def profile_keys(driver: neo4j.Driver, entity: Entity, *, database: str | None = None) -> list[Key]:
     """Every key of the entity, sorted (deterministic training sets)."""
     key = q(entity.key)
     records, _, _ = driver.execute_query(

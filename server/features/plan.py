@@ -180,9 +180,7 @@ def _activity(
 
 def category_candidates(
     schema: GraphSchema, profile: str, max_hops: int = 2
-) -> list[
-    tuple[Entity, Attribute]
-]:
+) -> list[tuple[Entity, Attribute]]:
     """Indexed, non-personal string attributes of the activities: those worth counting per
     value if the data shows few distinct values."""
     entity = schema.require_entity(profile)
@@ -190,8 +188,11 @@ def category_candidates(
     for r in related_entities(schema, entity, max_hops):
         if not is_activity_path(r):
             continue
-        out += [(r.entity, a) for a in r.entity.attributes
-                if a.type is AttrType.STRING and a.indexed and not a.pii and a.name != r.entity.key]
+        out += [
+            (r.entity, a)
+            for a in r.entity.attributes
+            if a.type is AttrType.STRING and a.indexed and not a.pii and a.name != r.entity.key
+        ]
     return out
 
 
@@ -214,8 +215,13 @@ def _activity_features(
         out += [Feature(f"{p}.{n.name}.sum_{NUMERIC_WINDOW}d",
                         f"total {what} {n.name} in the last {NUMERIC_WINDOW} days"),
                 Feature(f"{p}.{n.name}.avg", f"average {what} {n.name}")]  # fmt: skip
-    out += [Feature(f"{p}.{f.name}.true_{NUMERIC_WINDOW}d",
-                    f"{what} with {f.name} in the last {NUMERIC_WINDOW} days") for f in a.flags]
+    out += [
+        Feature(
+            f"{p}.{f.name}.true_{NUMERIC_WINDOW}d",
+            f"{what} with {f.name} in the last {NUMERIC_WINDOW} days",
+        )
+        for f in a.flags
+    ]
     for attr, values in a.categories:
         out += [Feature(f"{p}.{attr.name}={v}.count_{w}d",
                         f"{what} with {attr.name} = {v} in the last {w} days")

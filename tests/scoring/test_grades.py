@@ -52,8 +52,12 @@ def test_invalid_scales_are_reported_with_codes(
 
 
 def test_gaps_and_overlaps_are_all_reported() -> None:
-    grades = [Grade(name="D", max_score=10), Grade(name="C", min_score=20, max_score=30),
-              Grade(name="B", min_score=25, max_score=40), Grade(name="A", min_score=40)]
+    grades = [
+        Grade(name="D", max_score=10),
+        Grade(name="C", min_score=20, max_score=30),
+        Grade(name="B", min_score=25, max_score=40),
+        Grade(name="A", min_score=40),
+    ]
     with pytest.raises(ScoringError) as caught:
         build_grade_scale(grades)
     assert caught.value.codes == (Code.GRADE_GAP, Code.GRADE_OVERLAP)
