@@ -144,11 +144,12 @@ def run_leads(
     now: dt.datetime,
     keys: Sequence[str | int] | None = None,
     random_state: int = 0,
+    workers: int = 1,
 ) -> LeadRun:
     """Extract, train, and compare with the points model on the holdout."""
     plan = plan_leads(driver, schema)
     keys = keys if keys is not None else profile_keys(driver, plan.profile)
-    extraction = extract_features(driver, schema, plan, keys, now=now)
+    extraction = extract_features(driver, schema, plan, keys, now=now, workers=workers)
     outcome = np.nan_to_num(fetch_outcome(driver, plan.profile, OUTCOME, keys))
     result = train_model(extraction.matrix, outcome, outcome_name=f"{PROFILE}.{OUTCOME}",
                          config=TrainingConfig(random_state=random_state))  # fmt: skip

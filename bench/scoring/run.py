@@ -113,6 +113,7 @@ def main() -> None:
     parser.add_argument("--customers", type=int)
     parser.add_argument("--rows", type=int)
     parser.add_argument("--features", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=1, help="parallel extraction sessions")
     args = parser.parse_args()
     customers = args.customers or (1_500 if args.short else 5_000)
     rows = args.rows or (50_000 if args.short else 1_000_000)
@@ -122,7 +123,7 @@ def main() -> None:
         if not args.reuse:
             print(f"import {customers:,} demo customers (lead part): "
                   f"{import_demo(driver, customers):.1f}s")  # fmt: skip
-        run, total = timed(lambda: run_leads(driver, lead_schema(), now=NOW))
+        run, total = timed(lambda: run_leads(driver, lead_schema(), now=NOW, workers=args.workers))
     profiles, width = len(run.matrix.keys), len(run.matrix.names)
     per = run.extraction_seconds / profiles
     print(f"extract {profiles:,} leads x {width} features: {run.extraction_seconds:.1f}s "

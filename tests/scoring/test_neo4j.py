@@ -128,3 +128,13 @@ def test_demo_explanations_add_up_and_the_model_round_trips(
     loaded = load_model(save_model(model, tmp_path / "lead.skops"))
     assert predict_probabilities(loaded, holdout) == pytest.approx(
         lead_run.result.holdout_probabilities)  # fmt: skip
+
+
+def test_parallel_batches_give_the_same_rows(lead_graph: neo4j.Driver) -> None:
+    schema = lead_schema()
+    plan = plan_leads(lead_graph, schema)
+    keys = profile_keys(lead_graph, plan.profile)
+    one = extract_features(lead_graph, schema, plan, keys, now=NOW, batch_size=100).matrix
+    two = extract_features(lead_graph, schema, plan, keys, now=NOW, batch_size=70, workers=2)
+    assert two.batches == -(-len(keys) // 70)
+    assert np.array_equal(one.values, two.matrix.values, equal_nan=True)
