@@ -40,7 +40,9 @@ def wipe_graph(driver: neo4j.Driver) -> None:
     for rec in driver.execute_query("SHOW CONSTRAINTS YIELD name").records:
         driver.execute_query(f"DROP CONSTRAINT `{rec['name']}` IF EXISTS")
     for rec in driver.execute_query(
-        "SHOW INDEXES YIELD name, type WHERE type <> 'LOOKUP' RETURN name"
+        # Indexes that back a constraint go with it; another process may have made one since.
+        "SHOW INDEXES YIELD name, type, owningConstraint "
+        "WHERE type <> 'LOOKUP' AND owningConstraint IS NULL RETURN name"
     ).records:
         driver.execute_query(f"DROP INDEX `{rec['name']}` IF EXISTS")
 
