@@ -10,27 +10,36 @@ import pytest
 import skops.io as sio
 from sklearn.cluster import KMeans
 
-from scoring import ModelCache, ScoringError, ScoringErrorCode, load_model, save_model, train_model
+from scoring import (
+    FeatureMatrix,
+    ModelCache,
+    ScoringError,
+    ScoringErrorCode,
+    TrainedModel,
+    load_model,
+    save_model,
+)
 from scoring import predict_probabilities as predict
-from tests.scoring.synthetic import synthetic
 
 
-def test_round_trip_keeps_predictions_and_metadata(tmp_path: Path) -> None:
-    matrix, outcome = synthetic()
-    model = train_model(matrix, outcome).model
+def test_round_trip_keeps_predictions_and_metadata(
+    tmp_path: Path, synthetic_model: TrainedModel, synthetic_matrix: FeatureMatrix
+) -> None:
+    model, matrix = synthetic_model, synthetic_matrix
     loaded = load_model(save_model(model, tmp_path / "models" / "v1.skops"))
     assert loaded.metadata == model.metadata
     assert np.array_equal(predict(loaded, matrix), predict(model, matrix))
     assert not list(tmp_path.glob("models/*.tmp"))
 
 
-def test_cache_loads_once_and_again_when_the_file_changes(tmp_path: Path) -> None:
-    matrix, outcome = synthetic()
-    path = save_model(train_model(matrix, outcome).model, tmp_path / "m.skops")
+def test_cache_loads_once_and_again_when_the_file_changes(
+    tmp_path: Path, synthetic_model: TrainedModel
+) -> None:
+    path = save_model(synthetic_model, tmp_path / "m.skops")
     cache = ModelCache()
     assert cache.get(path) is cache.get(tmp_path / "." / "m.skops")
     assert cache.loads == 1
-    save_model(train_model(matrix, outcome).model, path)
+    save_model(synthetic_model, path)
     os.utime(path, ns=(1, 1))  # a new file identity even within the clock's resolution
     cache.get(path)
     assert cache.loads == 2

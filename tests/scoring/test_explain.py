@@ -5,22 +5,29 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scoring import explain_rows, feature_influence, predict_probabilities, train_model
+from scoring import (
+    FeatureMatrix,
+    TrainedModel,
+    explain_rows,
+    feature_influence,
+    predict_probabilities,
+)
 from scoring.explain import contributions
-from tests.scoring.synthetic import synthetic
 
 
-def test_contributions_sum_to_the_calibrated_log_odds() -> None:
-    matrix, outcome = synthetic()
-    model = train_model(matrix, outcome).model
+def test_contributions_sum_to_the_calibrated_log_odds(
+    synthetic_model: TrainedModel, synthetic_matrix: FeatureMatrix
+) -> None:
+    model, matrix = synthetic_model, synthetic_matrix
     found = contributions(model, matrix)
     p = predict_probabilities(model, matrix)
     assert found.baseline + found.log_odds.sum(axis=1) == pytest.approx(np.log(p / (1 - p)))
 
 
-def test_row_explanations_sum_to_the_score_and_rank_by_size() -> None:
-    matrix, outcome = synthetic()
-    model = train_model(matrix, outcome).model
+def test_row_explanations_sum_to_the_score_and_rank_by_size(
+    synthetic_model: TrainedModel, synthetic_matrix: FeatureMatrix
+) -> None:
+    model, matrix = synthetic_model, synthetic_matrix
     rows = explain_rows(model, matrix.rows(range(20)), top=0)
     p = predict_probabilities(model, matrix.rows(range(20)))
     for row, prob in zip(rows, p, strict=True):
@@ -31,9 +38,10 @@ def test_row_explanations_sum_to_the_score_and_rank_by_size() -> None:
         assert len(row.contributions) == 4
 
 
-def test_the_planted_signal_moves_scores_most() -> None:
-    matrix, outcome = synthetic()
-    model = train_model(matrix, outcome).model
+def test_the_planted_signal_moves_scores_most(
+    synthetic_model: TrainedModel, synthetic_matrix: FeatureMatrix
+) -> None:
+    model, matrix = synthetic_model, synthetic_matrix
     assert feature_influence(model, matrix)[0][0] == "strong"
     extreme = int(np.argmax(np.abs(matrix.column("strong"))))
     top = explain_rows(model, matrix.rows([extreme]), top=2)[0].contributions

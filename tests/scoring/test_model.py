@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 
 from scoring import (
+    FeatureMatrix,
     ScoringError,
     ScoringErrorCode,
+    TrainedModel,
     TrainingConfig,
     build_matrix,
     predict_probabilities,
@@ -42,9 +44,10 @@ def test_holdout_metrics_and_metadata_describe_the_training() -> None:
     assert {"python", "numpy", "scikit-learn", "skops"} <= set(meta.versions)
 
 
-def test_probabilities_map_to_scores_and_columns_align_by_name() -> None:
-    matrix, outcome = synthetic()
-    model = train_model(matrix, outcome).model
+def test_probabilities_map_to_scores_and_columns_align_by_name(
+    synthetic_model: TrainedModel, synthetic_matrix: FeatureMatrix
+) -> None:
+    model, matrix = synthetic_model, synthetic_matrix
     p = predict_probabilities(model, matrix)
     assert ((p >= 0) & (p <= 1)).all()
     shuffled = build_matrix(matrix.keys, NAMES[::-1], matrix.values[:, ::-1])
@@ -52,9 +55,10 @@ def test_probabilities_map_to_scores_and_columns_align_by_name() -> None:
     assert to_scores([0.0, 0.004, 0.505, 1.0]).tolist() == [0, 0, 50, 100]
 
 
-def test_scoring_rows_with_other_features_is_an_error() -> None:
-    matrix, outcome = synthetic()
-    model = train_model(matrix, outcome).model
+def test_scoring_rows_with_other_features_is_an_error(
+    synthetic_model: TrainedModel, synthetic_matrix: FeatureMatrix
+) -> None:
+    model, matrix = synthetic_model, synthetic_matrix
     wrong = build_matrix(matrix.keys, ("strong", "weak", "noise", "other"), matrix.values)
     with pytest.raises(ScoringError) as caught:
         predict_probabilities(model, wrong)
