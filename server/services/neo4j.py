@@ -28,6 +28,30 @@ POM = REPO_ROOT / "services" / "neo4j" / "pom.xml"
 MARKER = "Neo4jLauncher"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
+# The JVM options the server distribution's neo4j.conf sets by default. The --add-opens lines
+# matter most: without them the page cache falls back to a slower path ("Reflection access to
+# java.nio.DirectByteBuffer is not available") and the Bolt server to slower buffers.
+JVM_OPTIONS = (
+    "-XX:+UseG1GC",
+    "-XX:-OmitStackTraceInFastThrow",
+    "-XX:+AlwaysPreTouch",
+    "-XX:+UnlockExperimentalVMOptions",
+    "-XX:+TrustFinalNonStaticFields",
+    "-XX:+DisableExplicitGC",
+    "-Djdk.nio.maxCachedBufferSize=1024",
+    "-Dio.netty.tryReflectionSetAccessible=true",
+    "-Djdk.tls.ephemeralDHKeySize=2048",
+    "-Djdk.tls.rejectClientInitiatedRenegotiation=true",
+    "-XX:FlightRecorderOptions=stackdepth=256",
+    "-XX:+UnlockDiagnosticVMOptions",
+    "-XX:+DebugNonSafepoints",
+    "--add-opens=java.base/java.nio=ALL-UNNAMED",
+    "--add-opens=java.base/java.io=ALL-UNNAMED",
+    "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+    "--enable-native-access=ALL-UNNAMED",
+    "-Dlog4j2.disable.jmx=true",
+)
+
 
 def bolt_address(settings: Settings) -> tuple[str, int]:
     parts = urlsplit(settings.neo4j_uri)
@@ -134,15 +158,8 @@ def start(settings: Settings, *, timeout: float = 180.0) -> ServiceStatus:
         "NEO4J_PAGECACHE_MB": str(settings.neo4j_pagecache_mb),
         "NEO4J_TX_MEMORY_MB": str(settings.neo4j_tx_memory_mb),
     }
-    argv = [
-        java,
-        f"-Xms{settings.neo4j_heap}",
-        f"-Xmx{settings.neo4j_heap}",
-        "-XX:+UseG1GC",
-        "-cp",
-        f"{classes}:{lib}/*",
-        MARKER,
-    ]
+    argv = [java, f"-Xms{settings.neo4j_heap}", f"-Xmx{settings.neo4j_heap}", *JVM_OPTIONS]
+    argv += ["-cp", f"{classes}:{lib}/*", MARKER]
     data.mkdir(parents=True, exist_ok=True)
     proc = spawn(argv, env=env, log_file=log, pid_file=pid_file, cwd=data)
     wait_ready(proc, lambda: _bolt_ready(settings), name="Neo4j", log_file=log, timeout=timeout)
