@@ -50,13 +50,13 @@ def check_tree_depth(tree: Tree[Any], text: str) -> None:
     conditions = 0
     while stack:
         node, depth = stack.pop()
-        span = Span.at(text, node.meta.start_pos) if not node.meta.empty else None
-        if depth > MAX_TREE_DEPTH:
-            raise SegmentError(ErrorCode.LIMIT_EXCEEDED, "The segment is nested too deeply.", span)
+        if depth > MAX_TREE_DEPTH:  # spans are computed only for the error: this is a hot path
+            msg = "The segment is nested too deeply."
+            raise SegmentError(ErrorCode.LIMIT_EXCEEDED, msg, _start(node, text))
         if node.data in _PREDICATES:
             conditions += 1
             if conditions > MAX_CONDITIONS:
-                raise exceeded("conditions", MAX_CONDITIONS, span)
+                raise exceeded("conditions", MAX_CONDITIONS, _start(node, text))
         stack.extend((c, depth + 1) for c in node.children if isinstance(c, Tree))
 
 
