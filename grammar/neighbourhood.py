@@ -92,15 +92,18 @@ def _chain_query(chain: Chain) -> CompiledCypher:
 
 def memberships_query(segment: b.BoundSegment) -> CompiledCypher:
     """Rows `name`, `key`: members among `$keys` of the active version of each stored segment
-    the definition refers to (see `graph_schema.engine_labels`)."""
+    the definition refers to (see `graph_schema.engine_labels`). Each version is read once,
+    per segment, not per membership: reads are read-committed, and a refresh switching it
+    mid-query must not mix two versions (as in the compiled forms)."""
     e = engine_labels
     active = escape.prop("s", e.ACTIVE_VERSION)
     since, until = escape.prop("m", e.MEMBER_SINCE), escape.prop("m", e.MEMBER_UNTIL)
     name, key = escape.prop("s", e.SEGMENT_NAME), escape.prop("m", e.MEMBER_KEY)
     text = (
-        f"MATCH (s:{escape.name(e.SEGMENT_LABEL)})-[m:{escape.name(e.MEMBER_REL)}]->() "
-        f"WHERE {name} IN $names AND {key} IN ${KEYS_PARAM} "
-        f"AND {since} <= {active} AND ({until} IS NULL OR {until} > {active})\n"
+        f"MATCH (s:{escape.name(e.SEGMENT_LABEL)}) WHERE {name} IN $names\n"
+        f"WITH s, {active} AS v\n"
+        f"MATCH (s)-[m:{escape.name(e.MEMBER_REL)}]->() WHERE {key} IN ${KEYS_PARAM} "
+        f"AND {since} <= v AND ({until} IS NULL OR {until} > v)\n"
         f"RETURN {name} AS name, {key} AS key"
     )
     names: list[b.Value] = list(segment.referenced_segments)

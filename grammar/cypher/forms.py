@@ -5,6 +5,9 @@
 - members_in_keys: the matching keys among `$keys` (incremental refresh, "is X in?");
 - clause_counts: the audience size and, per top-level clause, how many profiles satisfy it
   (for estimates), in one scan.
+
+Each starts with the printer's prelude when the segment reads stored segments (`in segment`):
+one row binding each one's node and active version, then the profile MATCH.
 """
 
 from __future__ import annotations
@@ -43,7 +46,8 @@ def print_cypher(segment: b.BoundSegment) -> CypherForms:
     where = printer.set_expr(segment.body, root)
     params = printer.param_dict()
     key = escape.prop(root.node, segment.audience.key_attribute)
-    match = f"MATCH ({root.node}:{escape.label(segment.audience)})"
+    label = f"({root.node}:{escape.label(segment.audience)})"
+    match = f"{printer.prelude()}MATCH {label}"
     members = f"{match}\nWHERE {where}\nRETURN {key} AS key"
     count = f"{match}\nWHERE {where}\nRETURN count({root.node}) AS count"
     in_keys = f"{match}\nWHERE {key} IN ${KEYS_PARAM} AND {where}\nRETURN {key} AS key"
@@ -51,15 +55,15 @@ def print_cypher(segment: b.BoundSegment) -> CypherForms:
         members=CompiledCypher(members, params),
         count=CompiledCypher(count, params),
         members_in_keys=CompiledCypher(in_keys, params),
-        clause_counts=_clause_counts(segment, match),
+        clause_counts=_clause_counts(segment, label),
     )
 
 
-def _clause_counts(segment: b.BoundSegment, match: str) -> CompiledCypher:
+def _clause_counts(segment: b.BoundSegment, label: str) -> CompiledCypher:
     """Each clause is projected first: Cypher forbids subquery aggregates inside count()."""
     printer = ExpressionPrinter()
     root = Scope(node=printer.node())
-    tests, counts = [root.node], [f"count({root.node}) AS total"]
+    tests, counts = [], [f"count({root.node}) AS total"]
     for index, clause in enumerate(top_level_clauses(segment)):
         if isinstance(clause, b.BoundGroup | b.BoundSetOperation):
             test = printer.set_expr(clause, root)
@@ -67,5 +71,8 @@ def _clause_counts(segment: b.BoundSegment, match: str) -> CompiledCypher:
             test = printer.expr(clause, root)
         tests.append(f"{test} AS c{index}")
         counts.append(f"count(CASE WHEN c{index} THEN 1 END) AS c{index}")
-    text = f"{match}\nWITH " + ",\n     ".join(tests) + "\nRETURN " + ", ".join(counts)
+    carried = ", ".join((root.node, *printer.prelude_variables()))
+    match = f"{printer.prelude()}MATCH {label}"
+    projection = ",\n     ".join((carried, *tests))
+    text = f"{match}\nWITH {projection}\nRETURN " + ", ".join(counts)
     return CompiledCypher(text, printer.param_dict())

@@ -8,6 +8,11 @@ changes only parameter values.
 Related records are tested inside `EXISTS { }` / `COUNT { }` / `COLLECT { }` subqueries anchored
 on the enclosing variable, so no pattern is ever matched apart from its anchor (no cartesian
 products), and attribute predicates compare the raw property so range indexes serve.
+
+A stored segment referenced by `in segment` is bound once per query by `prelude()`: `sK` (its
+node, null when no segment has that name) and `vK` (its `activeVersion`, read once), numbered
+in order of first reference. Neo4j reads at read-committed isolation, so a version read per
+profile row could change while the query runs (a refresh switching it) and rows would disagree.
 """
 
 from __future__ import annotations
@@ -66,6 +71,7 @@ class ExpressionPrinter:
     params: list[Param] = field(default_factory=list)
     nodes: int = 0
     rels: int = 0
+    segments: dict[str, str] = field(default_factory=dict)  # name -> its $parameter
 
     def param(self, value: Param) -> str:
         self.params.append(value)
@@ -81,6 +87,35 @@ class ExpressionPrinter:
 
     def param_dict(self) -> dict[str, Param]:
         return {f"p{i}": v for i, v in enumerate(self.params)}
+
+    def segment(self, name: str) -> int:
+        """K of the variables `sK`, `vK` that the prelude binds for the stored segment `name`."""
+        if name not in self.segments:
+            self.segments[name] = self.param(name)
+        return list(self.segments).index(name)
+
+    def prelude(self) -> str:
+        """The lines, each ending in a newline, that bind every referenced segment once (one row;
+        OPTIONAL so that a missing segment makes its conditions false, not the result empty)."""
+        if not self.segments:
+            return ""
+        e = engine_labels
+        label, key = escape.name(e.SEGMENT_LABEL), escape.name(e.SEGMENT_NAME)
+        lines = [
+            f"OPTIONAL MATCH (s{k}:{label} {{{key}: {param}}})\n"
+            for k, param in enumerate(self.segments.values())
+        ]
+        bound = (
+            f"s{k}, {escape.prop(f's{k}', e.ACTIVE_VERSION)} AS v{k}"
+            for k in range(len(self.segments))
+        )
+        return "".join(lines) + "WITH " + ", ".join(bound) + "\n"
+
+    def prelude_variables(self) -> tuple[str, ...]:
+        """`s0, v0, s1, ...`: a later WITH that projects conditions must carry them too. Neo4j
+        counts a COLLECT { ... RETURN min() } in a projection as an aggregation, and then
+        rejects outer variables other than the projected ones as implicit grouping keys."""
+        return tuple(f"{v}{k}" for k in range(len(self.segments)) for v in "sv")
 
     # ---- set expressions ----
 
@@ -202,16 +237,14 @@ class ExpressionPrinter:
         return f"{aggregate} {op} {self.param(node.value)}"
 
     def _segment_ref(self, name: str, scope: Scope) -> str:
-        """Members of the active version only (see `graph_schema.engine_labels`)."""
-        segment, member = self.node(), self.rel()
-        e = engine_labels
-        active = escape.prop(segment, e.ACTIVE_VERSION)
-        since, until = escape.prop(member, e.MEMBER_SINCE), escape.prop(member, e.MEMBER_UNTIL)
-        key = f"{{{escape.name(e.SEGMENT_NAME)}: {self.param(name)}}}"
-        anchor = f"({segment}:{escape.name(e.SEGMENT_LABEL)} {key})"
+        """Members of the active version only (see `graph_schema.engine_labels`), as bound once
+        by the prelude."""
+        k, member = self.segment(name), self.rel()
+        since = escape.prop(member, engine_labels.MEMBER_SINCE)
+        until = escape.prop(member, engine_labels.MEMBER_UNTIL)
         return (
-            f"EXISTS {{ MATCH {anchor}-[{member}:{escape.name(e.MEMBER_REL)}]->({scope.node}) "
-            f"WHERE {since} <= {active} AND ({until} IS NULL OR {until} > {active}) }}"
+            f"EXISTS {{ MATCH (s{k})-[{member}:{escape.name(engine_labels.MEMBER_REL)}]->"
+            f"({scope.node}) WHERE {since} <= v{k} AND ({until} IS NULL OR {until} > v{k}) }}"
         )
 
     def _sequence(self, node: b.BoundSequence, scope: Scope) -> str:

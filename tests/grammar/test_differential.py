@@ -115,9 +115,10 @@ def truth_query(segment: b.BoundSegment, cond: b.BoundCondition) -> tuple[str, s
     root = Scope(node=printer.node())
     test = printer.expr(cond, root)
     key = escape.prop(root.node, segment.audience.key_attribute)
-    match = f"MATCH ({root.node}:{escape.label(segment.audience)})"
+    match = f"{printer.prelude()}MATCH ({root.node}:{escape.label(segment.audience)})"
     # projected by WITH first: Neo4j rejects a COLLECT { ... max() } beside a grouping key
-    truths = f"{match} WITH {root.node}, {test} AS t RETURN {key} AS key, t"
+    carried = ", ".join((root.node, *printer.prelude_variables()))
+    truths = f"{match} WITH {carried}, {test} AS t RETURN {key} AS key, t"
     return truths, f"{match}\nWHERE {test}\nRETURN {key} AS key", printer.param_dict()
 
 

@@ -180,3 +180,90 @@ def test_hand_built_answers(graph: neo4j.Driver, condition: str, expected: set[s
 
 def test_golden_files_exist() -> None:
     assert len(list(GOLDEN.glob("*.cypher"))) == len(cases())
+
+
+VIP = """
+MATCH (c2:Customer {customerId: 'c2'}), (c3:Customer {customerId: 'c3'}),
+      (c4:Customer {customerId: 'c4'})
+CREATE (s:_Segment {id: 'seg-v', name: 'vip', activeVersion: 5}),
+       (s)-[:_MEMBER {segmentId: 'seg-v', key: 'c2', since: 4}]->(c2),
+       (s)-[:_MEMBER {segmentId: 'seg-v', key: 'c3', since: 6}]->(c3),
+       (s)-[:_MEMBER {segmentId: 'seg-v', key: 'c4', since: 1, until: 5}]->(c4)
+"""
+
+
+@pytest.fixture
+def two_segments(graph: neo4j.Driver) -> neo4j.Driver:
+    """newsletter = {c1} (version 2), vip = {c2} (version 5: c3 joins in 6, c4 left in 5), and
+    the store's unique constraint on segment names; no segment is named `ghost`."""
+    graph.execute_query(VIP)
+    graph.execute_query("CREATE CONSTRAINT FOR (s:_Segment) REQUIRE s.name IS UNIQUE")
+    return graph
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        ("in segment newsletter or in segment vip", {"c1", "c2"}),
+        ("in segment ghost or in segment vip", {"c2"}),  # a missing segment is false...
+        ("not in segment ghost", {"c1", "c2", "c3", "c4"}),  # ...and its negation true
+        ("in segment vip and not in segment newsletter and not in segment ghost", {"c2"}),
+        (
+            "any Order (total > 0) and (in segment ghost or in segment newsletter "
+            "or in segment vip) and not (in segment vip and in segment newsletter)",
+            {"c1", "c2"},
+        ),
+        # clause_counts projects this clause: a COLLECT aggregate beside s0/v0 in one WITH
+        ("(sum Order.total > 650 or in segment newsletter) and not in segment ghost", {"c1", "c2"}),
+        ("max Order.total (in segment ghost) > 0 or in segment vip", {"c2"}),
+    ],
+)
+def test_several_referenced_segments_in_every_form(
+    two_segments: neo4j.Driver, condition: str, expected: set[str]
+) -> None:
+    compiled = grammar.compile_segment(f"segment Customer where {condition}", DEFAULT, now=NOW)
+    forms = compiled.forms
+    assert keys(two_segments, forms.members.text, forms.members.params) == expected
+    count = two_segments.execute_query(forms.count.text, forms.count.params).records[0]
+    assert count["count"] == len(expected)
+    in_keys = {**forms.members_in_keys.params, "keys": ["c1", "c2", "c3", "c4"]}
+    assert keys(two_segments, forms.members_in_keys.text, in_keys) == expected
+    clauses = forms.clause_counts
+    row = two_segments.execute_query(clauses.text, clauses.params).records[0]
+    assert row["total"] == 4
+
+
+def operators(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    """An operator of a profiled plan and every operator below it."""
+    children = plan.get("children", [])
+    return [plan, *(op for child in children for op in operators(child))]
+
+
+def details(operator: dict[str, Any]) -> str:
+    return str(operator["args"].get("Details", ""))
+
+
+def test_active_versions_are_read_on_one_row_and_memberships_expand_into(
+    two_segments: neo4j.Driver,
+) -> None:
+    """Versions are read by the one-row prelude, below which no profile is matched (no
+    cartesian growth, no read per profile); membership tests are Expand(Into) between bound
+    nodes."""
+    text = "segment Customer where in segment vip or in segment ghost or in segment newsletter"
+    members = grammar.compile_segment(text, DEFAULT, now=NOW).forms.members
+    with two_segments.session() as session:
+        result = session.run("PROFILE " + members.text, members.params)
+        assert {r["key"] for r in result} == {"c1", "c2"}
+        plan = result.consume().profile
+    assert plan is not None
+    ops = operators(plan)
+    reads = [op for op in ops if "activeVersion" in details(op)]
+    assert reads
+    assert all(op["rows"] <= 1 for op in reads)
+    assert not any("n0" in details(below) for op in reads for below in operators(op))
+    expands = {
+        op["args"]["Details"]: op["operatorType"].split("@")[0]
+        for op in ops
+        if op["operatorType"].startswith("Expand")
+    }
+    assert expands == {f"(s{k})-[r{k}:_MEMBER]->(n0)": "Expand(Into)" for k in range(3)}

@@ -91,13 +91,64 @@ def test_explain() -> None:
     assert explanation.timezone == "UTC"
     assert explanation.now == NOW
     assert [c[1] for c in explanation.clauses] == ["c0", "c1"]
-    assert explanation.cypher.startswith("MATCH (n0:`Customer`)")
+    assert explanation.cypher.startswith("OPTIONAL MATCH (s0:`_Segment` {`name`: $p1})\n")
+    assert "\nMATCH (n0:`Customer`)\n" in explanation.cypher
 
 
 def test_engine_labels_are_read_for_segment_references() -> None:
     compiled = grammar.compile_segment("segment Customer where in segment vip", DEFAULT, now=NOW)
-    assert "(n1:`_Segment` {`name`: $p0})-[r0:`_MEMBER`]->(n0)" in compiled.cypher
-    assert "r0.`since` <= n1.`activeVersion`" in compiled.cypher
+    assert compiled.cypher == (
+        "OPTIONAL MATCH (s0:`_Segment` {`name`: $p0})\n"
+        "WITH s0, s0.`activeVersion` AS v0\n"
+        "MATCH (n0:`Customer`)\n"
+        "WHERE EXISTS { MATCH (s0)-[r0:`_MEMBER`]->(n0) "
+        "WHERE r0.`since` <= v0 AND (r0.`until` IS NULL OR r0.`until` > v0) }\n"
+        "RETURN n0.`customerId` AS key"
+    )
+    assert compiled.params == {"p0": "vip"}
+
+
+SEVERAL_REFERENCES = (
+    "segment Customer where (in segment vip or any Order (total > 5 and in segment vip)) "
+    "and not in segment churned and city = 'Paris' and in segment vip"
+)
+
+
+@pytest.mark.parametrize("form", ["members", "count", "members_in_keys", "clause_counts"])
+def test_each_referenced_segment_version_is_read_once_per_query(form: str) -> None:
+    """Neo4j reads at read-committed isolation: a version read per profile row could change
+    mid-query (a refresh switching it), so every form binds it once, before the profile MATCH."""
+    compiled = grammar.compile_segment(SEVERAL_REFERENCES, DEFAULT, now=NOW)
+    text = getattr(compiled.forms, form).text
+    prelude, rest = text.split("\nMATCH (n0:`Customer`)\n")
+    assert prelude == (
+        "OPTIONAL MATCH (s0:`_Segment` {`name`: $p0})\n"
+        "OPTIONAL MATCH (s1:`_Segment` {`name`: $p2})\n"
+        "WITH s0, s0.`activeVersion` AS v0, s1, s1.`activeVersion` AS v1"
+    )
+    assert text.count("activeVersion") == 2  # one read per distinct name, none per profile
+    assert "_Segment" not in rest
+    assert rest.count("MATCH (s0)-[") == 3
+    assert rest.count("MATCH (s1)-[") == 1
+    assert "(s0)-[r2:`_MEMBER`]->(n1) WHERE r2.`since` <= v0" in rest  # nested in the Order
+    assert compiled.params == {"p0": "vip", "p1": 5.0, "p2": "churned", "p3": "Paris"}
+    again = grammar.compile_segment(SEVERAL_REFERENCES, DEFAULT, now=NOW)
+    assert getattr(again.forms, form) == getattr(compiled.forms, form)
+
+
+def test_clause_counts_carry_the_prelude_variables() -> None:
+    """Neo4j takes a COLLECT { ... sum() } in a WITH for an aggregation, and rejects outer
+    variables that WITH does not project."""
+    text = "segment Customer where sum Order.total (in segment vip) > 5 and in segment x"
+    counts = grammar.compile_segment(text, DEFAULT, now=NOW).forms.clause_counts.text
+    assert "\nMATCH (n0:`Customer`)\nWITH n0, s0, v0, s1, v1,\n     COLLECT {" in counts
+
+
+def test_segments_without_references_have_no_prelude() -> None:
+    compiled = grammar.compile_segment("segment Customer where city = 'x'", DEFAULT, now=NOW)
+    forms = compiled.forms
+    for form in (forms.members, forms.count, forms.members_in_keys, forms.clause_counts):
+        assert form.text.startswith("MATCH (n0:`Customer`)\n")
 
 
 def test_relationships_of_a_profile_to_itself() -> None:

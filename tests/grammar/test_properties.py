@@ -80,7 +80,9 @@ def test_generated_segments_compile_deterministically(case: tuple[GraphSchema, a
     second = grammar.compile_segment(tree, schema, now=NOW)
     assert first.cypher == second.cypher
     assert first.forms == second.forms
-    assert first.cypher.startswith("MATCH (n0:")
+    prelude = first.cypher[: first.cypher.index("MATCH (n0:")]  # one line per referenced name
+    assert prelude.count("OPTIONAL MATCH (s") == len(first.referenced_segments)
+    assert prelude.count("activeVersion") == len(first.referenced_segments)
 
 
 @settings(max_examples=scaled(100))
