@@ -54,6 +54,7 @@ class UserErrorCode(StrEnum):
     NOT_STATIC = "NOT_STATIC"
     LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
     NOTHING_TO_CANCEL = "NOTHING_TO_CANCEL"
+    SEGMENT_BUSY = "SEGMENT_BUSY"
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import LiteralString
 
 from neo4j.exceptions import ConstraintError
 
@@ -11,6 +12,16 @@ from server.store.db import Db, Tx, rows
 from server.store.records import Dependent, SegmentRecord, SegmentType
 from server.store.segments import NameTaken, NotFound, to_segment
 from server.store.usage import dependents_in
+
+# What hangs off a segment: definitions and usages (the API's), runs (the refresh engine's,
+# reached by the edge and by `segmentId` alike); memberships go with the node (DETACH).
+_DELETE_NEIGHBOURS: tuple[LiteralString, ...] = (
+    "MATCH (:_Segment {id: $id})-[:_HAS_DEFINITION]->(d:_SegmentDefinition) DETACH DELETE d",
+    "MATCH (u:_SegmentUsage)-[:_USES]->(:_Segment {id: $id}) DETACH DELETE u",
+    "MATCH (:_Segment {id: $id})-[:_HAS_RUN]->(r:_SegmentRun) DETACH DELETE r",
+    "MATCH (r:_SegmentRun {segmentId: $id}) DETACH DELETE r",
+    "MATCH (s:_Segment {id: $id}) DETACH DELETE s",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,9 +31,10 @@ class DeleteOutcome:
 
 
 async def delete_segment(db: Db, segment_id: str, *, force: bool, now: datetime) -> DeleteOutcome:
-    """Delete a segment with its definitions, memberships and usages, unless something depends
-    on it and `force` is false. Dependents of a forced delete record the lost input and lose
-    their validity (their definition names a segment that no longer exists). Raises NotFound."""
+    """Delete a segment with its definitions, memberships, usages and refresh runs, unless
+    something depends on it and `force` is false. Dependents of a forced delete record the lost
+    input and lose their validity (their definition names a segment that no longer exists).
+    Raises NotFound."""
 
     async def work(tx: Tx) -> DeleteOutcome:
         found = await rows(tx, "MATCH (s:_Segment {id: $id}) RETURN s.name AS name", id=segment_id)
@@ -40,14 +52,10 @@ async def delete_segment(db: Db, segment_id: str, *, force: bool, now: datetime)
             name=found[0]["name"],
             now=now,
         )
-        await rows(
-            tx,
-            "MATCH (s:_Segment {id: $id}) "
-            "OPTIONAL MATCH (s)-[:_HAS_DEFINITION]->(d:_SegmentDefinition) "
-            "OPTIONAL MATCH (u:_SegmentUsage)-[:_USES]->(s) "
-            "DETACH DELETE s, d, u",
-            id=segment_id,
-        )
+        # One statement per kind of neighbour: optional matches chained in one statement
+        # would multiply rows (definitions x usages x runs).
+        for query in _DELETE_NEIGHBOURS:
+            await rows(tx, query, id=segment_id)
         return DeleteOutcome(True, dependents)
 
     return await db.write(work)
@@ -67,7 +75,8 @@ async def duplicate_segment(
             "WHERE od.version = o.definitionVersion "
             "CREATE (s:_Segment) SET s = o {.*, id: $id, name: $name, displayName: $displayName, "
             "  status: 'NOT_STARTED', statusDetail: null, lastRefreshedAt: null, "
-            "  definitionVersion: 1, activeVersion: 0, versionSeq: 0, lostInputs: [], "
+            "  definitionVersion: 1, activeVersion: 0, versionSeq: 0, memberCount: 0, "
+            "  lostInputs: [], pendingRun: null, pendingVersion: null, leaseUntil: null, "
             "  createdAt: $now, updatedAt: $now, createdBy: $actor} "
             "CREATE (s)-[:_HAS_DEFINITION]->(d:_SegmentDefinition) "
             "SET d = od {.*, segmentId: $id, version: 1, author: $actor, createdAt: $now} "
@@ -109,7 +118,8 @@ async def _copy_members(tx: Tx, source_id: str, copy_id: str, version: int) -> S
     )
     found = await rows(
         tx,
-        "MATCH (s:_Segment {id: $id}) SET s.activeVersion = 1, s.versionSeq = 1 RETURN s",
+        "MATCH (s:_Segment {id: $id}) SET s.activeVersion = 1, s.versionSeq = 1, "
+        "  s.memberCount = COUNT { ()-[m:_MEMBER]->() WHERE m.segmentId = $id } RETURN s",
         id=copy_id,
     )
     return to_segment(found[0]["s"])

@@ -1,10 +1,12 @@
 """Memberships per the engine_labels contract: reads follow the segment's active version only;
 manual edits of static segments write a new version and switch to it in the same transaction.
 
-    (:_Segment {id, activeVersion, versionSeq})-[:_MEMBER {segmentId, key, since, until}]->(p)
+    (:_Segment {id, activeVersion, versionSeq, memberCount})-[:_MEMBER {segmentId, key, since,
+        until}]->(p)
 
 `versionSeq` is the last version number handed out (the refresh engine allocates from the same
-counter), so a manual edit never reuses a number a half-written refresh may hold.
+counter), so a manual edit never reuses a number a half-written refresh may hold. `memberCount`
+is the active version's size, set with every switch (refresh runs and manual edits alike).
 """
 
 from __future__ import annotations
@@ -18,14 +20,37 @@ from neo4j.time import Date, DateTime, Duration, Time
 
 from graph_schema.cypher_names import quote_identifier
 from graph_schema.model import Entity
+from server.refresh.claims import discard_aborted_versions
 from server.store.db import Db, Tx, rows
 from server.store.pages import decode_cursor, encode_cursor
 from server.store.records import Member, Page
 from server.store.segments import NotFound
 
-_ACTIVE: LiteralString = (
-    "m.since <= s.activeVersion AND (m.until IS NULL OR m.until > s.activeVersion)"
+# A page walks the (segmentId, key) index in order and stops after `first` rows (the same
+# plan as the refresh engine's `runs._PAGE_MATCH`, which reads keys only; this one also needs
+# the profile). Both the hint and `ORDER BY m.segmentId, m.key` are needed: without them the
+# planner prefers the (segmentId, since/until) indexes, reads the whole segment and sorts it.
+# The version is a parameter read first, never `s.activeVersion` per row: reads are
+# read-committed, so a switch during the query could otherwise mix two versions in one page.
+_PAGE_MATCH: LiteralString = (
+    "MATCH ()-[m:_MEMBER]->(p) USING INDEX m:_MEMBER(segmentId, key) "
+    "WHERE m.segmentId = $id AND m.since <= $v AND (m.until IS NULL OR m.until > $v) "
 )
+_PAGE_END: LiteralString = (
+    "RETURN m.key AS key, m.since AS since, properties(p) AS props "
+    "ORDER BY m.segmentId, m.key LIMIT $limit"
+)
+# A separate form for the first page: `$after IS NULL OR ...` defeats the index hint.
+FIRST_PAGE: LiteralString = _PAGE_MATCH + "AND m.key IS NOT NULL " + _PAGE_END
+NEXT_PAGE: LiteralString = _PAGE_MATCH + "AND m.key > $after " + _PAGE_END
+
+
+@dataclass(frozen=True, slots=True)
+class Active:
+    """The version readers follow and its member count (None where nothing maintains it)."""
+
+    version: int
+    count: int | None
 
 
 def plain_value(value: Any) -> Any:
@@ -39,42 +64,75 @@ def plain_value(value: Any) -> Any:
     return value
 
 
-async def count_members(db: Db, segment_id: str) -> int:
-    records = await db.read(
-        "MATCH (s:_Segment {id: $id}) MATCH ()-[m:_MEMBER]->() "
-        "WHERE m.segmentId = $id AND " + _ACTIVE + " RETURN count(m) AS n",
+async def _active(tx: Tx, segment_id: str) -> Active | None:
+    found = await rows(
+        tx,
+        "MATCH (s:_Segment {id: $id}) RETURN coalesce(s.activeVersion, 0) AS v, s.memberCount AS n",
         id=segment_id,
     )
-    return int(records[0]["n"]) if records else 0
+    if not found:
+        return None
+    n = found[0]["n"]
+    return Active(int(found[0]["v"]), None if n is None else int(n))
+
+
+async def _count(tx: Tx, segment_id: str, active: Active) -> int:
+    """`memberCount` (kept by refresh switches and static edits) or, where no writer has set
+    it yet, a count of the version."""
+    if active.count is not None:
+        return active.count
+    found = await rows(
+        tx,
+        "MATCH ()-[m:_MEMBER]->() WHERE m.segmentId = $id AND m.since <= $v "
+        "AND (m.until IS NULL OR m.until > $v) RETURN count(m) AS n",
+        id=segment_id,
+        v=active.version,
+    )
+    return int(found[0]["n"])
+
+
+async def _page(
+    tx: Tx, segment_id: str, version: int, after: str | int | None, limit: int
+) -> list[Member]:
+    query = FIRST_PAGE if after is None else NEXT_PAGE
+    found = await rows(tx, query, id=segment_id, v=version, after=after, limit=limit)
+    return [
+        Member(key=r["key"], since=r["since"],
+               properties={k: plain_value(v) for k, v in r["props"].items()})
+        for r in found
+    ]  # fmt: skip
+
+
+async def count_members(db: Db, segment_id: str) -> int:
+    """Members of the active version (0 for an unknown segment)."""
+
+    async def work(tx: Tx) -> int:
+        active = await _active(tx, segment_id)
+        return 0 if active is None else await _count(tx, segment_id, active)
+
+    return await db.read_tx(work)
 
 
 async def list_members(db: Db, segment_id: str, first: int, after: str | None) -> Page[Member]:
-    """Members of the active version in key order. Raises InvalidCursor."""
+    """Members of the active version in key order, one version per page whatever switches
+    meanwhile (the version is read first and passed on). Raises InvalidCursor."""
     scope = f"members:{segment_id}"
     pos = decode_cursor(scope, after) if after else None
-    records = await db.read(
-        "MATCH (s:_Segment {id: $id}) MATCH ()-[m:_MEMBER]->(p) "
-        "WHERE m.segmentId = $id AND ($after IS NULL OR m.key > $after) AND " + _ACTIVE + " "
-        "RETURN m.key AS key, m.since AS since, properties(p) AS props "
-        "ORDER BY m.key LIMIT $limit",
-        id=segment_id,
-        after=pos.key if pos else None,
-        limit=first + 1,
-    )
-    shown = records[:first]
-    members = tuple(
-        Member(
-            key=r["key"],
-            since=r["since"],
-            properties={k: plain_value(v) for k, v in r["props"].items()},
-        )
-        for r in shown
-    )
+
+    async def work(tx: Tx) -> tuple[list[Member], int]:
+        active = await _active(tx, segment_id)
+        if active is None:
+            return [], 0
+        found = await _page(tx, segment_id, active.version, pos.key if pos else None, first + 1)
+        return found, await _count(tx, segment_id, active)
+
+    found, total = await db.read_tx(work)
+    members = tuple(found[:first])
     return Page(
         items=members,
         cursors=tuple(encode_cursor(scope, m.key, str(m.key)) for m in members),
-        has_next=len(records) > first,
-        total=await count_members(db, segment_id),
+        has_next=len(found) > first,
+        total=total,
     )
 
 
@@ -85,8 +143,19 @@ class MemberChange:
     unknown: tuple[str | int, ...]  # keys no profile has (adds) or no member has (removes)
 
 
+class SegmentBusy(Exception):
+    """A refresh holds a live claim on the segment: a manual edit now would race it."""
+
+
 async def _next_version(tx: Tx, segment_id: str) -> tuple[int, int]:
-    """Lock the segment and hand out the next version: (current active, new)."""
+    """Lock the segment and hand out the next version: (current active, new).
+
+    First undoes what an aborted refresh left beyond the active version, so the new version
+    never adopts a crashed run's half-written memberships. Raises SegmentBusy while a refresh
+    holds a live claim, NotFound.
+    """
+    if not await discard_aborted_versions(tx, segment_id):
+        raise SegmentBusy(segment_id)
     found = await rows(
         tx,
         "MATCH (s:_Segment {id: $id}) "
@@ -100,12 +169,20 @@ async def _next_version(tx: Tx, segment_id: str) -> tuple[int, int]:
     return int(found[0]["cur"]), int(found[0]["v"])
 
 
-async def _switch(tx: Tx, segment_id: str, version: int, now: datetime) -> None:
+async def _switch(tx: Tx, segment_id: str, version: int, delta: int, now: datetime) -> None:
+    """Make `version` active with its member count: the kept count moved by `delta`, or a
+    count of the version where none was kept yet."""
     await rows(
         tx,
-        "MATCH (s:_Segment {id: $id}) SET s.activeVersion = $v, s.updatedAt = $now",
+        "MATCH (s:_Segment {id: $id}) "
+        "CALL (s) { WITH s WHERE s.memberCount IS NULL "
+        "  MATCH ()-[m:_MEMBER]->() WHERE m.segmentId = $id AND m.since <= $v "
+        "  AND (m.until IS NULL OR m.until > $v) RETURN count(m) AS counted } "
+        "SET s.activeVersion = $v, s.updatedAt = $now, "
+        "    s.memberCount = coalesce(s.memberCount + $delta, counted)",
         id=segment_id,
         v=version,
+        delta=delta,
         now=now,
     )
 
@@ -113,7 +190,7 @@ async def _switch(tx: Tx, segment_id: str, version: int, now: datetime) -> None:
 async def add_members(
     db: Db, segment_id: str, audience: Entity, keys: list[str | int], now: datetime
 ) -> MemberChange:
-    """Add profiles by key as a new membership version. Raises NotFound."""
+    """Add profiles by key as a new membership version. Raises NotFound, SegmentBusy."""
     # Label and key come from the validated schema, through the one quoting function.
     match_profile = (
         f"OPTIONAL MATCH (p:{quote_identifier(audience.label)} "
@@ -136,8 +213,8 @@ async def add_members(
             cur=cur,
             v=v,
         )
-        await _switch(tx, segment_id, v, now)
         added = tuple(r["key"] for r in found if not r["unknown"] and not r["member"])
+        await _switch(tx, segment_id, v, len(added), now)
         return MemberChange(v, added, tuple(r["key"] for r in found if r["unknown"]))
 
     return await db.write(work)
@@ -146,7 +223,7 @@ async def add_members(
 async def remove_members(
     db: Db, segment_id: str, keys: list[str | int], now: datetime
 ) -> MemberChange:
-    """Remove members by key as a new membership version. Raises NotFound."""
+    """Remove members by key as a new membership version. Raises NotFound, SegmentBusy."""
 
     async def work(tx: Tx) -> MemberChange:
         cur, v = await _next_version(tx, segment_id)
@@ -161,34 +238,35 @@ async def remove_members(
             cur=cur,
             v=v,
         )
-        await _switch(tx, segment_id, v, now)
         removed = tuple(r["key"] for r in found)
+        await _switch(tx, segment_id, v, -len(removed), now)
         return MemberChange(v, removed, tuple(k for k in keys if k not in removed))
 
     return await db.write(work)
 
 
 async def member_batches(db: Db, segment_id: str, batch_size: int) -> AsyncIterator[list[Member]]:
-    """Every member of the active version in key order, a batch at a time (constant memory:
-    each batch is one keyset query)."""
+    """Every member of the version active when the export starts, in key order, a batch at a
+    time (constant memory: each batch is one keyset query). Every batch reads that one
+    version, so a switch during a long export cannot mix two versions in the file."""
+
+    async def version(tx: Tx) -> Active | None:
+        return await _active(tx, segment_id)
+
+    active = await db.read_tx(version)
+    if active is None:
+        return
     after: str | int | None = None
     while True:
-        records = await db.read(
-            "MATCH (s:_Segment {id: $id}) MATCH ()-[m:_MEMBER]->(p) "
-            "WHERE m.segmentId = $id AND ($after IS NULL OR m.key > $after) AND " + _ACTIVE + " "
-            "RETURN m.key AS key, m.since AS since, properties(p) AS props "
-            "ORDER BY m.key LIMIT $limit",
-            id=segment_id,
-            after=after,
-            limit=batch_size,
-        )
-        if not records:
+
+        async def batch(tx: Tx, after: str | int | None = after) -> list[Member]:
+            assert active is not None
+            return await _page(tx, segment_id, active.version, after, batch_size)
+
+        found = await db.read_tx(batch)
+        if not found:
             return
-        yield [
-            Member(key=r["key"], since=r["since"],
-                   properties={k: plain_value(v) for k, v in r["props"].items()})
-            for r in records
-        ]  # fmt: skip
-        if len(records) < batch_size:
+        yield found
+        if len(found) < batch_size:
             return
-        after = records[-1]["key"]
+        after = found[-1].key

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import neo4j
+
 from tests.api.conftest import Api, codes, create_ok
+from tests.api.test_members import node_id
 
 DELETE = """
 mutation($id: ID!, $force: Boolean!) {
@@ -79,3 +82,22 @@ def test_usage_inputs_are_checked(api: Api) -> None:
     assert codes(api.data(REGISTER, input=missing)["registerSegmentUsage"]) == [
         ("NOT_FOUND", ["input", "segmentId"])
     ]
+
+
+def test_delete_takes_the_refresh_runs_along(api: Api, empty_graph: neo4j.Driver) -> None:
+    seg = create_ok(api, name="oslo")
+    other = create_ok(api, name="bergen")
+    for global_id in (seg["id"], other["id"]):
+        empty_graph.execute_query(
+            "MATCH (s:_Segment {id: $id}) "
+            "CREATE (s)-[:_HAS_RUN]->(:_SegmentRun {id: randomUUID(), segmentId: $id, "
+            "  status: 'SUCCESSFUL'}) "
+            "CREATE (:_SegmentRun {id: randomUUID(), segmentId: $id, status: 'FAILED'})",
+            id=node_id(global_id),
+        )
+    done = api.data(DELETE, id=seg["id"], force=False)["deleteSegment"]
+    assert done["userErrors"] == []
+    left = empty_graph.execute_query(
+        "MATCH (r:_SegmentRun) RETURN r.segmentId AS segment, count(*) AS n"
+    ).records
+    assert [(r["segment"], r["n"]) for r in left] == [(node_id(other["id"]), 2)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import neo4j
 import pytest
@@ -21,21 +22,29 @@ CANCEL = """
 mutation($id: ID!) { cancelSegmentRefresh(id: $id) { segment { status } userErrors { code } } }
 """
 
-# A Redis database of its own, so no worker started elsewhere picks these jobs up.
-REDIS_URL = "redis://127.0.0.1:6379/9"
+
+def own_database(url: str) -> str:
+    """The configured Redis server (REDIS_URL), database 9: a database of its own, so no
+    worker started elsewhere picks these jobs up."""
+    return urlsplit(url)._replace(path="/9").geturl()
 
 
 @pytest.fixture
-def queued(empty_graph: neo4j.Driver, settings: Settings) -> Iterator[Api]:
-    client = redis.Redis.from_url(REDIS_URL)
+def redis_url(settings: Settings) -> str:
+    return own_database(settings.redis_url)
+
+
+@pytest.fixture
+def queued(empty_graph: neo4j.Driver, settings: Settings, redis_url: str) -> Iterator[Api]:
+    client = redis.Redis.from_url(redis_url)
     client.flushdb()
-    with running(settings.model_copy(update={"redis_url": REDIS_URL})) as api:
+    with running(settings.model_copy(update={"redis_url": redis_url})) as api:
         yield api
     client.flushdb()
     client.close()
 
 
-def test_refresh_is_queued_once_and_can_be_cancelled(queued: Api) -> None:
+def test_refresh_is_queued_once_and_can_be_cancelled(queued: Api, redis_url: str) -> None:
     seg = create_ok(queued, name="oslo")
     first = queued.data(REFRESH, ids=[seg["id"]])["refreshSegments"]
     assert first["userErrors"] == []
@@ -43,7 +52,7 @@ def test_refresh_is_queued_once_and_can_be_cancelled(queued: Api) -> None:
     assert first["segments"] == [{"name": "oslo", "status": "QUEUED"}]
     again = queued.data(REFRESH, ids=[seg["id"]])["refreshSegments"]
     assert again["jobId"] == first["jobId"]  # deterministic: a double submit is one job
-    assert redis.Redis.from_url(REDIS_URL).exists(f"arq:job:{first['jobId']}")
+    assert redis.Redis.from_url(redis_url).exists(f"arq:job:{first['jobId']}")
     cancelled = queued.data(CANCEL, id=seg["id"])["cancelSegmentRefresh"]
     assert cancelled == {"segment": {"status": "CANCELLED"}, "userErrors": []}
     nothing = queued.data(CANCEL, id=seg["id"])["cancelSegmentRefresh"]

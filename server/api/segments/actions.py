@@ -168,6 +168,9 @@ async def change_members(
             change = await members.remove_members(deps.db, segment_id, converted, now)
     except NotFound:
         return Outcome.fail(not_found())
+    except members.SegmentBusy:
+        message = "a refresh is writing this segment's members; try again when it finishes"
+        return Outcome.fail(Problem(Code.SEGMENT_BUSY, ("id",), message))
     seg = await get(deps, segment_id)
     assert seg is not None
     return Outcome(MembersChanged(seg, _as_text(change.changed), _as_text(change.unknown)))
