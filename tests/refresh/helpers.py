@@ -112,12 +112,16 @@ async def active_members(graph: Graph, segment_id: str) -> set[int]:
     """What a reader sees: the active version, read in one statement.
 
     The version is bound once (`WITH ... AS v`) before the relationships are read: Neo4j reads
-    are read-committed, so `s.activeVersion` re-read per row could change mid-statement.
+    are read-committed, so `s.activeVersion` re-read per row could change mid-statement. And
+    like the API's readers it scans the (segmentId, key) index: a scan of the (segmentId, until)
+    index can miss a membership whose `until` a concurrent refresh moves within that index.
     """
     found = await graph.read(
         "MATCH (s:_Segment {id: $id}) WITH s.activeVersion AS v "
-        "OPTIONAL MATCH ()-[m:_MEMBER]->() WHERE m.segmentId = $id "
-        "AND m.since <= v AND (m.until IS NULL OR m.until > v) RETURN collect(m.key) AS keys",
+        "CALL (v) { MATCH ()-[m:_MEMBER]->() USING INDEX m:_MEMBER(segmentId, key) "
+        "WHERE m.segmentId = $id AND m.key IS NOT NULL "
+        "AND m.since <= v AND (m.until IS NULL OR m.until > v) RETURN collect(m.key) AS keys } "
+        "RETURN keys",
         id=segment_id,
     )
     return set(found[0]["keys"])
