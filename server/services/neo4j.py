@@ -15,10 +15,11 @@ from urllib.parse import urlsplit
 from server.services.process import (
     ServiceError,
     ServiceStatus,
-    port_open,
-    read_pid,
+    probe,
+    require_free,
+    require_loopback,
     spawn,
-    stop_pid,
+    stop_owned,
     wait_ready,
 )
 from server.settings import REPO_ROOT, Settings
@@ -26,7 +27,6 @@ from server.settings import REPO_ROOT, Settings
 LAUNCHER_SOURCE = REPO_ROOT / "services" / "neo4j" / "Neo4jLauncher.java"
 POM = REPO_ROOT / "services" / "neo4j" / "pom.xml"
 MARKER = "Neo4jLauncher"
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 # The JVM options the server distribution's neo4j.conf sets by default. The --add-opens lines
 # matter most: without them the page cache falls back to a slower path ("Reflection access to
@@ -110,12 +110,7 @@ def fetch(settings: Settings) -> Path:
 def status(settings: Settings) -> ServiceStatus:
     *_, pid_file, _log = _paths(settings)
     host, port = bolt_address(settings)
-    pid = read_pid(pid_file, MARKER)
-    answering = port_open(host, port)
-    detail = "" if pid or not answering else "another process answers on this port (not ours)"
-    return ServiceStatus(
-        "neo4j", pid is not None and answering, pid, f"bolt://{host}:{port}", detail
-    )
+    return probe("neo4j", f"bolt://{host}:{port}", host, port, pid_file, MARKER)
 
 
 def _bolt_ready(settings: Settings) -> bool:
@@ -134,17 +129,11 @@ def _bolt_ready(settings: Settings) -> bool:
 def start(settings: Settings, *, timeout: float = 180.0) -> ServiceStatus:
     """Start Neo4j unless our instance already runs; raises ServiceError saying what failed."""
     host, port = bolt_address(settings)
-    if host not in LOOPBACK:
-        raise ServiceError(
-            f"NEO4J_URI points at {host}: start that server yourself (we only run loopback)"
-        )
+    require_loopback(host, "NEO4J_URI")
     current = status(settings)
     if current.running:
         return current
-    if port_open(host, port):
-        raise ServiceError(
-            f"port {host}:{port} is taken by another process; stop it or set NEO4J_URI"
-        )
+    require_free(host, port, "NEO4J_URI")
     if len(settings.neo4j_password) < 8:
         raise ServiceError("NEO4J_PASSWORD must have at least 8 characters")
     java = _require("java", "install Java 17 (apt-get install openjdk-17-jre-headless)")
@@ -169,9 +158,4 @@ def start(settings: Settings, *, timeout: float = 180.0) -> ServiceStatus:
 def stop(settings: Settings) -> bool:
     """Stop our Neo4j by its PID; returns False when it was not running."""
     *_, pid_file, _ = _paths(settings)
-    pid = read_pid(pid_file, MARKER)
-    if pid is None:
-        return False
-    stop_pid(pid, timeout=60)
-    pid_file.unlink(missing_ok=True)
-    return True
+    return stop_owned(pid_file, MARKER, timeout=60)

@@ -16,6 +16,9 @@ class ServiceError(RuntimeError):
     """A service could not be prepared, started or stopped; the message says what to do."""
 
 
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
 @dataclass(frozen=True, slots=True)
 class ServiceStatus:
     name: str
@@ -111,3 +114,34 @@ def tail(path: Path, lines: int = 20) -> str:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return "(no log)"
+
+
+def probe(name: str, url: str, host: str, port: int, pid_file: Path, marker: str) -> ServiceStatus:
+    """Whether our process (by PID file) runs and answers on its port."""
+    pid = read_pid(pid_file, marker)
+    answering = port_open(host, port)
+    detail = "" if pid or not answering else "another process answers on this port (not ours)"
+    return ServiceStatus(name, pid is not None and answering, pid, url, detail)
+
+
+def require_loopback(host: str, setting: str) -> None:
+    """We only ever start servers on this machine's loopback interface."""
+    if host not in LOOPBACK:
+        msg = f"{setting} points at {host}: start that server yourself (we only run loopback)"
+        raise ServiceError(msg)
+
+
+def require_free(host: str, port: int, setting: str) -> None:
+    if port_open(host, port):
+        msg = f"port {host}:{port} is taken by another process; stop it or set {setting}"
+        raise ServiceError(msg)
+
+
+def stop_owned(pid_file: Path, marker: str, *, timeout: float) -> bool:
+    """Stop the process of `pid_file` if it is ours; returns False when it was not running."""
+    pid = read_pid(pid_file, marker)
+    if pid is None:
+        return False
+    stop_pid(pid, timeout=timeout)
+    pid_file.unlink(missing_ok=True)
+    return True

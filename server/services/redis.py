@@ -9,16 +9,16 @@ from urllib.parse import urlsplit
 from server.services.process import (
     ServiceError,
     ServiceStatus,
-    port_open,
-    read_pid,
+    probe,
+    require_free,
+    require_loopback,
     spawn,
-    stop_pid,
+    stop_owned,
     wait_ready,
 )
 from server.settings import Settings
 
 MARKER = "redis-server"
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 def address(settings: Settings) -> tuple[str, int]:
@@ -34,27 +34,16 @@ def _paths(settings: Settings) -> tuple[Path, Path, Path]:
 def status(settings: Settings) -> ServiceStatus:
     _, pid_file, _ = _paths(settings)
     host, port = address(settings)
-    pid = read_pid(pid_file, MARKER)
-    answering = port_open(host, port)
-    detail = "" if pid or not answering else "another process answers on this port (not ours)"
-    return ServiceStatus(
-        "redis", pid is not None and answering, pid, f"redis://{host}:{port}", detail
-    )
+    return probe("redis", f"redis://{host}:{port}", host, port, pid_file, MARKER)
 
 
 def start(settings: Settings, *, timeout: float = 30.0) -> ServiceStatus:
     host, port = address(settings)
-    if host not in LOOPBACK:
-        raise ServiceError(
-            f"REDIS_URL points at {host}: start that server yourself (we only run loopback)"
-        )
+    require_loopback(host, "REDIS_URL")
     current = status(settings)
     if current.running:
         return current
-    if port_open(host, port):
-        raise ServiceError(
-            f"port {host}:{port} is taken by another process; stop it or set REDIS_URL"
-        )
+    require_free(host, port, "REDIS_URL")
     binary = shutil.which("redis-server")
     if binary is None:
         raise ServiceError(
@@ -97,10 +86,6 @@ def _pong(settings: Settings) -> bool:
 
 
 def stop(settings: Settings) -> bool:
+    """Stop our Redis by its PID; returns False when it was not running."""
     _, pid_file, _ = _paths(settings)
-    pid = read_pid(pid_file, MARKER)
-    if pid is None:
-        return False
-    stop_pid(pid, timeout=30)
-    pid_file.unlink(missing_ok=True)
-    return True
+    return stop_owned(pid_file, MARKER, timeout=30)
