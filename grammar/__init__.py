@@ -106,14 +106,16 @@ def compile_segment(
     *,
     now: dt.datetime | None = None,
     timezone: str | None = None,
+    allow_pii: bool = True,
 ) -> CompiledSegment:
     """Compile a segment against `schema`. `now` (default: the current time; naive = UTC) fixes
-    every relative date; `timezone` applies when the segment declares none (default UTC).
+    every relative date; `timezone` applies when the segment declares none (default UTC);
+    without `allow_pii`, conditions on PII attributes raise NOT_PERMITTED.
 
     Raises SegmentError: every code of `ErrorCode` (see `parse` and `validate_segment`).
     """
     tree = parse(source)
-    bound = validate_segment(tree, schema, now=now, timezone=timezone)
+    bound = validate_segment(tree, schema, now=now, timezone=timezone, allow_pii=allow_pii)
     forms = print_cypher(bound)
     return CompiledSegment(
         canonical=format_ast(tree),

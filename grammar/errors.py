@@ -28,6 +28,7 @@ class ErrorCode(StrEnum):
     TYPE_MISMATCH = "TYPE_MISMATCH"
     INVALID_REGEX = "INVALID_REGEX"
     LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
+    NOT_PERMITTED = "NOT_PERMITTED"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

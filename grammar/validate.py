@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from grammar import ast as a
 from grammar import bound as b
 from grammar import limits, timewindow
-from grammar.errors import ErrorCode, SegmentError, did_you_mean
+from grammar.errors import ErrorCode, SegmentError, Span, did_you_mean
 from grammar.paths import resolve_path
 from grammar.values import (
     Clock,
@@ -27,7 +27,7 @@ from grammar.values import (
     window_bounds,
 )
 from grammar.walk import conditions_of
-from graph_schema import AttrType, Entity, GraphSchema
+from graph_schema import Attribute, AttrType, Entity, GraphSchema
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +36,7 @@ class _Context:
     clock: Clock
     entity: Entity  # the record conditions talk about
     path: b.BoundPath | None = None  # the path that reached it, for relationship attributes
+    allow_pii: bool = True  # False: a PII attribute in a condition is refused (no inference)
 
 
 def validate_segment(
@@ -44,17 +45,21 @@ def validate_segment(
     *,
     now: dt.datetime | None = None,
     timezone: str | None = None,
+    allow_pii: bool = True,
 ) -> b.BoundSegment:
     """Bind `segment` to `schema`. `timezone` is the default when the segment declares none.
+    Without `allow_pii`, conditions on attributes marked PII are refused: a caller who may not
+    read an attribute must not learn its values through filters either.
 
     Raises SegmentError: UNKNOWN_ENTITY / UNKNOWN_ATTRIBUTE / UNKNOWN_RELATIONSHIP (with a
     suggestion), NOT_A_PROFILE, NO_PATH, AMBIGUOUS_PATH (listing candidates),
-    AMBIGUOUS_TIME_ATTRIBUTE, TYPE_MISMATCH, INVALID_REGEX, UNKNOWN_TIMEZONE, LIMIT_EXCEEDED.
+    AMBIGUOUS_TIME_ATTRIBUTE, TYPE_MISMATCH, INVALID_REGEX, UNKNOWN_TIMEZONE, LIMIT_EXCEEDED,
+    NOT_PERMITTED.
     """
     audience = _audience(segment.audience, schema)
     tz_name = _timezone_name(segment, timezone)
     clock = Clock(now=timewindow.normalise_now(now), tz=_zone(tz_name, segment))
-    context = _Context(schema=schema, clock=clock, entity=audience)
+    context = _Context(schema=schema, clock=clock, entity=audience, allow_pii=allow_pii)
     _count_groups(segment.body)
     body = _set_expr(segment.body, context)
     return b.BoundSegment(
@@ -220,6 +225,7 @@ def bind_property(attr: a.Dotted, context: _Context) -> b.BoundProperty:
         found = entity.attribute(attr.name.name)
         if found is None:
             raise _unknown_attribute(attr.name, entity.name, [x.name for x in entity.attributes])
+        _check_permitted(found, entity.name, attr.span, context)
         return b.BoundProperty(attribute=found, entity=entity)
     return _relationship_property(attr, attr.qualifier, context)
 
@@ -234,6 +240,7 @@ def _relationship_property(
             found = rel.attribute(attr.name.name)
             if found is None:
                 raise _unknown_attribute(attr.name, rel.type, [x.name for x in rel.attributes])
+            _check_permitted(found, rel.type, attr.span, context)
             return b.BoundProperty(
                 attribute=found, entity=context.entity, step=index, relationship=rel
             )
@@ -252,6 +259,17 @@ def _relationship_property(
         suggestion=did_you_mean(qualifier.name, names),
         candidates=names,
     )
+
+
+def _check_permitted(
+    attribute: Attribute, owner: str, span: Span | None, context: _Context
+) -> None:
+    if attribute.pii and not context.allow_pii:
+        raise SegmentError(
+            ErrorCode.NOT_PERMITTED,
+            f"{owner}.{attribute.name} is personal data (PII); your role may not filter on it.",
+            span,
+        )
 
 
 def _unknown_attribute(name: a.Identifier, owner: str, names: list[str]) -> SegmentError:
@@ -360,6 +378,7 @@ def _time_property(node: a.Event, context: _Context) -> b.BoundProperty:
             node.entity.span,
             candidates=names,
         )
+    _check_permitted(temporal[0], entity.name, node.entity.span, context)
     return b.BoundProperty(attribute=temporal[0], entity=entity)
 
 

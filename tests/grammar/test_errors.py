@@ -135,8 +135,28 @@ def test_error_code_and_span(
     )
 
 
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        (C + 'email = "a@b.c"', (23, 28, 1, 24)),
+        ("segment Account where any Contact (phone is not empty)", (35, 40, 1, 36)),
+    ],
+)
+def test_pii_attributes_are_not_permitted_without_the_grant(
+    text: str, span: tuple[int, int, int, int]
+) -> None:
+    grammar.compile_segment(text, DEFAULT, now=NOW)  # fine with the grant
+    with pytest.raises(SegmentError) as caught:
+        grammar.compile_segment(text, DEFAULT, now=NOW, allow_pii=False)
+    error = caught.value
+    assert error.code is ErrorCode.NOT_PERMITTED
+    assert error.span is not None
+    assert (error.span.offset, error.span.end, error.span.line, error.span.column) == span
+
+
 def test_every_code_has_a_case() -> None:
-    covered = {c[3] for c in CASES} | {ErrorCode.INVALID_JSON}  # JSON: see below
+    # JSON and NOT_PERMITTED: see their own tests.
+    covered = {c[3] for c in CASES} | {ErrorCode.INVALID_JSON, ErrorCode.NOT_PERMITTED}
     assert covered == set(ErrorCode)
 
 
