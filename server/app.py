@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypedDict
 
 from arq.connections import ArqRedis
@@ -25,18 +25,30 @@ from prometheus_client import (
     generate_latest,
 )
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UnsetType
 
 from graph_schema.loader import default_schema, load_schema
 from graph_schema.model import GraphSchema
+from server.access import Principal
+from server.access.roles import NOBODY
 from server.api import build_schema
+from server.api.auth import (
+    Unauthenticated,
+    identify,
+    identify_headers,
+    presented_key,
+    unauthenticated_response,
+)
 from server.api.context import Context, Deps
 from server.api.errors import code_error
 from server.api.members_csv import members_csv
@@ -110,19 +122,57 @@ class GraphQLApp(GraphQL[Context, None]):
             code_error(error, self.settings.graphql_max_tokens)
         return await super().process_result(request, result)
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Identify the caller before strawberry reads the request: a bad or missing key is a
+        401 whatever the document asks."""
+        if scope["type"] == "http":
+            db = scope["state"]["db"]
+            try:
+                principal = await identify_headers(db, self.settings, Headers(scope=scope))
+            except Unauthenticated as exc:
+                await unauthenticated_response(exc)(scope, receive, send)
+                return
+            scope["state"]["principal"] = principal
+        await super().__call__(scope, receive, send)
+
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None
     ) -> Context:
         state = request.state
-        # TODO(access): the actor comes from the API key once keys and roles exist.
-        actor = request.headers.get("x-actor", "anonymous")[:100]
-        deps = Deps(state.db, state.redis, state.graph, actor, self.settings.max_page_size)
+        principal = getattr(state, "principal", None)
+        if principal is None:  # a websocket: headers now, connection params in on_ws_connect
+            principal = await self._identify_socket(state.db, presented_key(request.headers))
+        deps = Deps(state.db, state.redis, state.graph, principal, self.settings.max_page_size)
         return Context(
             request=request,
             response=response if isinstance(response, Response) else None,
             deps=deps,
             settings=self.settings,
         )
+
+    async def _identify_socket(self, db: Db, key: str | None) -> Principal:
+        """Without a key yet, a socket starts as nobody (a VIEWER-less principal) when keys are
+        required: `connection_init` may still bring one."""
+        try:
+            return await identify(db, self.settings, key, None)
+        except Unauthenticated:
+            return NOBODY
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        params = context.connection_params if hasattr(context, "connection_params") else None
+        key = _key_from_params(params)
+        if key is not None:
+            try:
+                principal = await identify(context.deps.db, self.settings, key, None)
+            except Unauthenticated as exc:
+                payload: dict[str, object] = {"code": "UNAUTHENTICATED", "message": str(exc)}
+                raise ConnectionRejectionError(payload) from None
+            context.deps = replace(context.deps, principal=principal)
+        elif not context.principal.identified:
+            raise ConnectionRejectionError(
+                {"code": "UNAUTHENTICATED", "message": "an API key is required"}
+            )
+        return UnsetType()  # a plain connection_ack, without a payload
 
 
 async def healthz(request: Request) -> Response:
@@ -135,6 +185,16 @@ async def _check(name: str, probe: Awaitable[Any], timeout: float) -> tuple[str,
     except Exception as exc:
         return name, f"{type(exc).__name__}: {exc}"[:300]
     return name, None
+
+
+def _key_from_params(params: object) -> str | None:
+    """The key a graphql-transport-ws client sends in `connection_init`'s payload, as
+    `{"authorization": "Bearer <key>"}` or `{"apiKey": "<key>"}`."""
+    if not isinstance(params, dict):
+        return None
+    lowered = {str(k).casefold(): v for k, v in params.items() if isinstance(v, str)}
+    return presented_key({"authorization": lowered.get("authorization", ""),
+                          "x-api-key": lowered.get("apikey", "")})  # fmt: skip
 
 
 def make_readyz(settings: Settings) -> Callable[[Request], Awaitable[Response]]:
@@ -261,7 +321,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/healthz", healthz),
         Route("/readyz", make_readyz(settings)),
         Route("/metrics", metrics.endpoint),
-        Route("/segments/{id}/members.csv", members_csv),
+        Route("/segments/{id}/members.csv", members_csv(settings)),
     ]
     app = Starlette(routes=routes, lifespan=make_lifespan(settings))
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)

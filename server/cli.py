@@ -13,6 +13,7 @@ from rich.table import Table
 
 from graph_schema import GraphSchema, SchemaError, default_schema, load_schema, quote_identifier
 from graph_schema.import_report import DataImportError
+from server.keys_cli import keys_app
 from server.services import ServiceError
 from server.services import neo4j as neo4j_service
 from server.services import redis as redis_service
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 app = typer.Typer(help="Customer segmentation engine on Neo4j.", no_args_is_help=True)
 services_app = typer.Typer(help="Local Neo4j and Redis (no Docker needed).", no_args_is_help=True)
 app.add_typer(services_app, name="services")
+app.add_typer(keys_app, name="keys")
 console = Console()
 
 

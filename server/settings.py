@@ -11,7 +11,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    # An empty variable means "not set" (compose passes `${X:-}` through as "").
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_ignore_empty=True)
 
     neo4j_uri: str = "bolt://127.0.0.1:7687"  # neo4j:// routing URIs work unchanged (cluster)
     neo4j_user: str = "neo4j"
@@ -31,6 +32,9 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     production: bool = False
+    # API keys: required when true; None means "in production only" (local development may
+    # call without a key and acts as an admin).
+    auth_required: bool | None = None
     schema_file: Path | None = None
 
     # GraphQL API limits: abusive documents are refused before they reach Neo4j.
@@ -42,6 +46,10 @@ class Settings(BaseSettings):
     readiness_timeout_s: float = 2.0
     # An API request should fail fast rather than wait out the driver's 30 s default retries.
     api_neo4j_retry_s: float = 5.0
+
+    @property
+    def keys_required(self) -> bool:
+        return self.production if self.auth_required is None else self.auth_required
 
 
 @lru_cache(maxsize=1)

@@ -8,6 +8,8 @@ from typing import Any, TypeVar, cast
 import strawberry
 from strawberry import relay
 
+from server.access import Permission
+from server.api import permissions
 from server.api.errors import Problem, UserErrorCode
 
 strawberry.enum(UserErrorCode, description="Why a mutation input was refused.")
@@ -64,11 +66,20 @@ def decode_gid(value: str, type_name: str) -> str | None:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def field(description: str) -> Callable[[F], F]:
-    """`@strawberry.field(description=...)` typed for mypy (strawberry's overload is Any)."""
-    return cast("Callable[[F], F]", strawberry.field(description=description))
+def field(description: str, *, requires: Permission = Permission.READ_SEGMENTS) -> Callable[[F], F]:
+    """`@strawberry.field(description=...)` guarded by a permission, typed for mypy
+    (strawberry's overload is Any)."""
+    guard = [permissions.requires(requires)]
+    return cast(
+        "Callable[[F], F]", strawberry.field(description=description, permission_classes=guard)
+    )
 
 
-def mutation(description: str) -> Callable[[F], F]:
-    """`@strawberry.mutation(description=...)`, typed like `field`."""
-    return cast("Callable[[F], F]", strawberry.mutation(description=description))
+def mutation(
+    description: str, *, requires: Permission = Permission.MANAGE_SEGMENTS
+) -> Callable[[F], F]:
+    """`@strawberry.mutation(description=...)`, guarded and typed like `field`."""
+    guard = [permissions.requires(requires)]
+    return cast(
+        "Callable[[F], F]", strawberry.mutation(description=description, permission_classes=guard)
+    )

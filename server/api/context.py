@@ -14,6 +14,7 @@ from starlette.websockets import WebSocket
 from strawberry.dataloader import DataLoader
 
 from graph_schema.model import GraphSchema
+from server.access import Principal
 from server.settings import Settings
 from server.store import Db
 from server.store.records import SegmentRecord
@@ -31,9 +32,14 @@ class Deps:
     db: Db
     redis: ArqRedis
     schema: GraphSchema
-    actor: str
+    principal: Principal
     max_page_size: int
     clock: Callable[[], datetime] = utc_now
+
+    @property
+    def actor(self) -> str:
+        """Who is recorded as having made a change."""
+        return self.principal.actor
 
 
 def _segment_loader(db: Db) -> DataLoader[str, SegmentRecord | None]:
@@ -50,9 +56,14 @@ class Context:
     deps: Deps
     settings: Settings
     segments: DataLoader[str, SegmentRecord | None] = field(init=False)
+    connection_params: dict[str, object] | None = None  # a socket's connection_init payload
 
     def __post_init__(self) -> None:
         self.segments = _segment_loader(self.deps.db)
+
+    @property
+    def principal(self) -> Principal:
+        return self.deps.principal
 
 
 Info = strawberry.Info[Context, None]

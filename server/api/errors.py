@@ -27,6 +27,7 @@ class ErrorCode(StrEnum):
     """`extensions.code` of entries in `errors[]`."""
 
     BAD_USER_INPUT = "BAD_USER_INPUT"
+    FORBIDDEN = "FORBIDDEN"
     INVALID_CURSOR = "INVALID_CURSOR"
     GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"

@@ -20,6 +20,7 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
+from server.api.access import AccessMutations, AccessQueries
 from server.api.common import decode_gid, field
 from server.api.context import Info
 from server.api.errors import ErrorCode, ErrorPolicy, with_code
@@ -46,12 +47,12 @@ class NodeQueries:
 
 
 @strawberry.type
-class Query(SegmentQueries, GraphSchemaQueries, NodeQueries):
+class Query(SegmentQueries, GraphSchemaQueries, AccessQueries, NodeQueries):
     pass
 
 
 @strawberry.type
-class Mutation(SegmentMutations):
+class Mutation(SegmentMutations, AccessMutations):
     pass
 
 

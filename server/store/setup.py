@@ -12,6 +12,7 @@ STATEMENTS: tuple[LiteralString, ...] = (
     "CREATE CONSTRAINT _definition_version IF NOT EXISTS "
     "FOR (d:_SegmentDefinition) REQUIRE (d.segmentId, d.version) IS UNIQUE",
     "CREATE CONSTRAINT _usage_id IF NOT EXISTS FOR (u:_SegmentUsage) REQUIRE u.id IS UNIQUE",
+    "CREATE CONSTRAINT _api_key_id IF NOT EXISTS FOR (k:_ApiKey) REQUIRE k.id IS UNIQUE",
     # Range indexes serve the list's filters and keyset ordering on each sortable column.
     "CREATE INDEX _segment_display_name IF NOT EXISTS FOR (s:_Segment) ON (s.displayName)",
     "CREATE INDEX _segment_created_at IF NOT EXISTS FOR (s:_Segment) ON (s.createdAt)",

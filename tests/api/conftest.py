@@ -19,11 +19,17 @@ Json = dict[str, Any]
 class Api:
     """A GraphQL client over the app; `gql` returns the whole response body."""
 
-    def __init__(self, client: TestClient) -> None:
+    def __init__(self, client: TestClient, headers: dict[str, str] | None = None) -> None:
         self.client = client
+        self.headers = headers or {}
+
+    def post(self, query: str, **variables: Any) -> Any:
+        """The raw HTTP response (for status codes)."""
+        body = {"query": query, "variables": variables}
+        return self.client.post("/graphql", json=body, headers=self.headers)
 
     def gql(self, query: str, **variables: Any) -> Json:
-        response = self.client.post("/graphql", json={"query": query, "variables": variables})
+        response = self.post(query, **variables)
         assert response.status_code == 200, response.text
         body: Json = response.json()
         return body
@@ -47,6 +53,25 @@ def running(settings: Settings) -> Iterator[Api]:
 def api(empty_graph: neo4j.Driver, settings: Settings) -> Iterator[Api]:
     with running(settings) as client:
         yield client
+
+
+CREATE_KEY = """
+mutation Key($input: CreateApiKeyInput!) {
+  createApiKey(input: $input) { token apiKey { id role pii } userErrors { code field } }
+}
+"""
+
+
+def key_for(api: Api, role: str, *, pii: bool = False) -> str:
+    """A new API key's token (created by `api`, which must be allowed to)."""
+    payload = api.data(CREATE_KEY, input={"name": f"test {role}", "role": role, "pii": pii})
+    token: str = payload["createApiKey"]["token"]
+    return token
+
+
+def as_key(api: Api, token: str) -> Api:
+    """The same app, called with `token` as the bearer key."""
+    return Api(api.client, {"authorization": f"Bearer {token}"})
 
 
 OSLO = "segment Customer where city = 'Oslo'"

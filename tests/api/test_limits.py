@@ -9,7 +9,7 @@ import neo4j
 import pytest
 
 from server.settings import Settings
-from tests.api.conftest import Api, running
+from tests.api.conftest import Api, as_key, key_for, running
 
 
 def error_codes(body: dict[str, Any]) -> list[str]:
@@ -79,7 +79,10 @@ def test_graphiql_and_introspection_follow_production_mode(
             in dev.client.get("/graphql", headers={"accept": "text/html"}).headers["content-type"]
         )
         assert dev.data(introspect)["__schema"]["queryType"]["name"] == "Query"
-    with running(settings.model_copy(update={"production": True})) as prod:
-        page = prod.client.get("/graphql", headers={"accept": "text/html"})
+        token = key_for(dev, "ADMIN")
+    with running(settings.model_copy(update={"production": True})) as anonymous:
+        prod = as_key(anonymous, token)
+        page = prod.client.get("/graphql", headers={"accept": "text/html", **prod.headers})
+        assert page.status_code == 404
         assert "text/html" not in page.headers.get("content-type", "")
         assert set(error_codes(prod.gql(introspect))) == {"GRAPHQL_VALIDATION_FAILED"}

@@ -41,8 +41,10 @@ def check_definition(
     audience: str | None,
     timezone: str,
     now: datetime,
+    allow_pii: bool,
 ) -> DefinitionCheck:
-    """Compile a definition given as text or as its JSON form."""
+    """Compile a definition given as text or as its JSON form; `allow_pii` is the caller's
+    READ_PII (without it, filters on PII attributes are NOT_PERMITTED)."""
     written = text if text is not None else json.dumps(tree, sort_keys=True)
     if (text is None and tree is None) or (text is not None and not text.strip()):
         return _invalid(written, Diagnostic(code=EMPTY_DEFINITION, message="it is empty"))
@@ -51,7 +53,7 @@ def check_definition(
         return _invalid(written, Diagnostic(code=LIMIT_EXCEEDED, message=message))
     source: str | Mapping[str, Any] = text if text is not None else tree or {}
     try:
-        compiled = compile_segment(source, schema, now=now, timezone=timezone)
+        compiled = compile_segment(source, schema, now=now, timezone=timezone, allow_pii=allow_pii)
     except SegmentError as exc:
         return _invalid(written, to_diagnostic(exc, written if text is not None else None))
     if audience and compiled.audience.casefold() != audience.casefold():

@@ -42,7 +42,7 @@ async def compile_definition(
         return NewDefinition(text="", json=None, valid=True, diagnostics=(), references=())
     check = check_definition(
         source.text, source.tree, deps.schema, audience=audience, timezone=timezone,
-        now=deps.clock(),
+        now=deps.clock(), allow_pii=deps.principal.reads_pii,
     )  # fmt: skip
     problems = list(check.diagnostics) + await reference_problems(
         deps, check.references, segment_id

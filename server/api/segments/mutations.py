@@ -101,7 +101,7 @@ class SegmentMutations:
         command = input.to_command(segment_id)
         return SegmentPayload.of(await domain.update_segment(info.context.deps, command))
 
-    @strawberry.mutation
+    @mutation("Copy a segment's definition and settings under a new name.")
     async def duplicate_segment(
         self, info: Info, id: strawberry.ID, name: str, display_name: str | None = None
     ) -> SegmentPayload:
@@ -235,7 +235,7 @@ class SegmentMutations:
         )
         return _usage_payload(outcome)
 
-    @strawberry.mutation
+    @mutation("Remove a registered external consumer.")
     async def unregister_segment_usage(self, info: Info, id: strawberry.ID) -> SegmentUsagePayload:
         usage_id = decode_gid(id, "SegmentUsage")
         if usage_id is None:

@@ -44,8 +44,9 @@ async def compile_preview(
     """Compile as a save would (references included); estimate only a valid definition."""
     now = as_of or deps.clock()
     check = check_definition(
-        source.text, source.tree, deps.schema, audience=audience, timezone=timezone, now=now
-    )
+        source.text, source.tree, deps.schema, audience=audience, timezone=timezone, now=now,
+        allow_pii=deps.principal.reads_pii,
+    )  # fmt: skip
     problems = await reference_problems(deps, check.references, None)
     if problems:
         check = DefinitionCheck(check.text, None, False, tuple(problems), check.references)

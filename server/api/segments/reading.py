@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from server.access import pii_columns
 from server.api.context import Deps
 from server.api.errors import ApiError, ErrorCode
 from server.store import definitions, members, usage
@@ -66,6 +67,13 @@ def member_columns(deps: Deps, audience: str, asked: list[str] | None) -> list[s
     if unknown:
         raise ApiError(ErrorCode.BAD_USER_INPUT, f"not attributes of {audience}: {unknown}")
     return [a.name for a in found if a is not None]
+
+
+def masked_columns(deps: Deps, audience: str, columns: list[str]) -> frozenset[str]:
+    """The PII columns among `columns`, unless the caller may read PII."""
+    if deps.principal.reads_pii:
+        return frozenset()
+    return pii_columns(deps.schema.require_entity(audience), columns)
 
 
 async def count_members(deps: Deps, segment_id: str) -> int:

@@ -11,6 +11,7 @@ import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
+from server.access import Permission, mask_value
 from server.api.common import Span, field, page_info, segment_gid
 from server.api.context import Info
 from server.api.segments import history, reading
@@ -92,8 +93,11 @@ class SegmentMember:
     properties: JSON
 
     @staticmethod
-    def of(m: Member, columns: list[str]) -> SegmentMember:
-        shown = {c: m.properties.get(c) for c in columns}
+    def of(m: Member, columns: list[str], masked: frozenset[str] = frozenset()) -> SegmentMember:
+        shown = {
+            c: mask_value(m.properties.get(c)) if c in masked else m.properties.get(c)
+            for c in columns
+        }
         return SegmentMember(key=str(m.key), since_version=m.since, properties=cast(JSON, shown))
 
 
@@ -189,8 +193,11 @@ class Segment(relay.Node):
     async def member_count(self, info: Info) -> int:
         return await reading.count_members(info.context.deps, self.id)
 
-    @field("Members of the active version in key order; the first page "
-                      "(100) is the preview.")  # fmt: skip
+    @field(
+        "Members of the active version in key order; the first page (100) is the preview. "
+        "PII columns are masked unless the caller holds READ_PII.",
+        requires=Permission.READ_MEMBERS,
+    )
     async def members(
         self,
         info: Info,
@@ -201,7 +208,8 @@ class Segment(relay.Node):
         deps = info.context.deps
         page = await reading.list_members(deps, self.id, first, after)
         names = reading.member_columns(deps, self.audience, columns)
-        return member_connection(page, after, names)
+        masked = reading.masked_columns(deps, self.audience, names)
+        return member_connection(page, after, names, masked)
 
     @field("The current definition.")
     async def definition(self, info: Info) -> SegmentDefinition | None:
@@ -270,10 +278,10 @@ def segment_connection(page: Page[SegmentRecord], after: str | None) -> SegmentC
 
 
 def member_connection(
-    page: Page[Member], after: str | None, columns: list[str]
+    page: Page[Member], after: str | None, columns: list[str], masked: frozenset[str]
 ) -> SegmentMemberConnection:
     edges = [
-        SegmentMemberEdge(cursor=c, node=SegmentMember.of(m, columns))
+        SegmentMemberEdge(cursor=c, node=SegmentMember.of(m, columns, masked))
         for m, c in zip(page.items, page.cursors, strict=True)
     ]
     return SegmentMemberConnection(
