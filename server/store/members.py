@@ -270,3 +270,21 @@ async def member_batches(db: Db, segment_id: str, batch_size: int) -> AsyncItera
         if len(found) < batch_size:
             return
         after = found[-1].key
+
+
+async def is_member(db: Db, segment_id: str, key: str | int) -> bool:
+    """Whether `key` is in the active version (one seek on the (segmentId, key) index)."""
+
+    async def work(tx: Tx) -> bool:
+        active = await _active(tx, segment_id)
+        if active is None or active.version == 0:
+            return False
+        found = await rows(
+            tx,
+            "MATCH ()-[m:_MEMBER]->() WHERE m.segmentId = $id AND m.key = $key"
+            " AND m.since <= $v AND (m.until IS NULL OR m.until > $v) RETURN count(m) AS n",
+            id=segment_id, key=key, v=active.version,
+        )  # fmt: skip
+        return int(found[0]["n"]) > 0
+
+    return await db.read_tx(work)

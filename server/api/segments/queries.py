@@ -6,16 +6,18 @@ from datetime import datetime
 
 import strawberry
 
+from server.access import Permission
 from server.api.common import decode_gid, field
 from server.api.context import Info
 from server.api.errors import ApiError, ErrorCode
-from server.api.segments import reading
+from server.api.segments import membership, reading
 from server.api.segments.inputs import DefinitionInput, SegmentOrderInput
+from server.api.segments.membership_types import Membership
 from server.api.segments.preview import compile_preview
 from server.api.segments.preview_types import CompileSegmentResult
 from server.api.segments.types import Segment, SegmentConnection, segment_connection
 from server.store.pages import SegmentOrder
-from server.store.records import RefreshStatus, SegmentState, SegmentType
+from server.store.records import RefreshStatus, SegmentRecord, SegmentState, SegmentType
 from server.store.segments import SegmentFilter
 
 
@@ -62,11 +64,32 @@ class SegmentQueries:
     async def segment(
         self, info: Info, id: strawberry.ID | None = None, name: str | None = None
     ) -> Segment | None:
-        if (id is None) == (name is None):
-            raise ApiError(ErrorCode.BAD_USER_INPUT, "give exactly one of id and name")
-        if name is not None:
-            found = await reading.by_name(info.context.deps, name)
-        else:
-            node_id = decode_gid(str(id), "Segment")
-            found = await info.context.segments.load(node_id) if node_id else None
+        found = await _find(info, id, name)
         return Segment.of(found) if found else None
+
+    @field(
+        "Is this profile in the segment, and why or why not: each clause's truth for it.",
+        requires=Permission.READ_MEMBERS,
+    )
+    async def membership(
+        self,
+        info: Info,
+        profile: str,
+        segment: strawberry.ID | None = None,
+        segment_name: str | None = None,
+        as_of: datetime | None = None,
+    ) -> Membership | None:
+        found = await _find(info, segment, segment_name)
+        if found is None:
+            return None
+        report = await membership.explain(info.context.deps, found, profile, as_of)
+        return Membership.of(Segment.of(found), report)
+
+
+async def _find(info: Info, id: strawberry.ID | None, name: str | None) -> SegmentRecord | None:
+    if (id is None) == (name is None):
+        raise ApiError(ErrorCode.BAD_USER_INPUT, "give exactly one of the id and the name")
+    if name is not None:
+        return await reading.by_name(info.context.deps, name)
+    node_id = decode_gid(str(id), "Segment")
+    return await info.context.segments.load(node_id) if node_id else None
