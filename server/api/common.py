@@ -83,3 +83,14 @@ def mutation(
     return cast(
         "Callable[[F], F]", strawberry.mutation(description=description, permission_classes=guard)
     )
+
+
+def subscription(
+    description: str, *, requires: Permission = Permission.READ_SEGMENTS
+) -> Callable[[F], F]:
+    """`@strawberry.subscription(description=...)`, guarded and typed like `field`."""
+    guard = [permissions.requires(requires)]
+    return cast(
+        "Callable[[F], F]",
+        strawberry.subscription(description=description, permission_classes=guard),
+    )

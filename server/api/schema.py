@@ -28,6 +28,7 @@ from server.api.graph_schema import GraphSchemaQueries
 from server.api.segments.mutations import SegmentMutations
 from server.api.segments.queries import SegmentQueries
 from server.api.segments.types import Segment
+from server.api.subscriptions import Subscription
 from server.settings import Settings
 
 SDL_PATH = Path(__file__).with_name("schema.graphql")
@@ -89,6 +90,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions(settings),
         config=StrawberryConfig(auto_camel_case=True),
     )
@@ -96,7 +98,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
 
 def export_sdl() -> str:
     """The SDL as committed in `schema.graphql` (limits do not change the SDL)."""
-    return strawberry.Schema(query=Query, mutation=Mutation).as_str() + "\n"
+    schema = strawberry.Schema(query=Query, mutation=Mutation, subscription=Subscription)
+    return schema.as_str() + "\n"
 
 
 def main() -> None:
