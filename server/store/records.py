@@ -93,6 +93,7 @@ class SegmentRecord:
     created_at: datetime
     updated_at: datetime
     created_by: str
+    member_count: int | None = None  # of the active version, kept by every switch
 
     @property
     def draft(self) -> bool:

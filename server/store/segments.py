@@ -108,6 +108,7 @@ def to_segment(node: Node) -> SegmentRecord:
         created_at=p["createdAt"].to_native(),
         updated_at=p["updatedAt"].to_native(),
         created_by=p["createdBy"],
+        member_count=p.get("memberCount"),
     )
 
 

@@ -191,6 +191,11 @@ class Segment(relay.Node):
 
     @field("Members of the active version.")
     async def member_count(self, info: Info) -> int:
+        # No query per row of a list: the count every switch keeps, or none before the first.
+        if self.record.member_count is not None:
+            return self.record.member_count
+        if self.record.active_version == 0:
+            return 0
         return await reading.count_members(info.context.deps, self.id)
 
     @field(
