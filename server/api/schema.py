@@ -26,6 +26,7 @@ from server.api.errors import ErrorCode, ErrorPolicy, with_code
 from server.api.graph_schema import GraphSchemaQueries
 from server.api.segments.mutations import SegmentMutations
 from server.api.segments.queries import SegmentQueries
+from server.api.segments.split_mutations import SplitMutations
 from server.api.segments.types import Segment
 from server.settings import Settings
 
@@ -51,7 +52,7 @@ class Query(SegmentQueries, GraphSchemaQueries, NodeQueries):
 
 
 @strawberry.type
-class Mutation(SegmentMutations):
+class Mutation(SegmentMutations, SplitMutations):
     pass
 
 
