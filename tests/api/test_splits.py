@@ -7,8 +7,11 @@ import asyncio
 from typing import Any
 
 import neo4j
+from arq.connections import RedisSettings, create_pool
 
 from graph_schema import default_schema
+from server.api.context import Deps
+from server.api.segments import splits
 from server.refresh.definitions import grammar_compiler
 from server.refresh.graph import Graph
 from server.refresh.passes import refresh_pass
@@ -17,6 +20,7 @@ from server.refresh.refresh import RefreshEnv
 from server.refresh.schema import ensure_refresh_schema
 from server.settings import Settings
 from server.splits.buckets import bucket_of
+from server.store.db import Db
 from tests.api.conftest import Api, Json, codes, create_ok
 from tests.api.test_members import node_id
 
@@ -318,3 +322,34 @@ def test_update_split_refusals(api: Api) -> None:
     shown = api.data(SEGMENT, name="loyal")["segment"]["split"]["groups"]
     assert [g["percent"] for g in shown] == [50, 40]
     assert node_id(parent["id"])
+
+
+def test_concurrent_splits_of_one_segment_make_one_split(api: Api, settings: Settings) -> None:
+    parent = create_ok(api, name="loyal", definition={"text": LOYAL})
+
+    async def race() -> list[list[str]]:
+        auth = (settings.neo4j_user, settings.neo4j_password)
+        driver = neo4j.AsyncGraphDatabase.driver(settings.neo4j_uri, auth=auth)
+        redis = await create_pool(RedisSettings.from_dsn(settings.redis_url))
+        try:
+            deps = Deps(db=Db(driver, settings.neo4j_database), redis=redis,
+                        schema=default_schema(), actor="test", max_page_size=100)  # fmt: skip
+            pid = node_id(parent["id"])
+            tries = [splits.split_segment(deps, pid, None, _halves(i)) for i in range(4)]
+            done = await asyncio.gather(*tries)
+            return [[p.code.value for p in d.problems] for d in done]
+        finally:
+            await redis.aclose()
+            await driver.close()
+
+    outcomes = asyncio.run(race())
+
+    assert sorted(outcomes) == [[], ["ALREADY_SPLIT"], ["ALREADY_SPLIT"], ["ALREADY_SPLIT"]]
+    shown = api.data(SEGMENT, name="loyal")["segment"]["split"]["groups"]
+    assert len(shown) == 2
+
+
+def _halves(i: int) -> list[splits.GroupSpec]:
+    return [
+        splits.GroupSpec(name=f"{side}{i}", display_name=None, percent=50) for side in ("a", "b")
+    ]
