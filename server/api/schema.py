@@ -27,6 +27,7 @@ from server.api.errors import ErrorCode, ErrorPolicy, with_code
 from server.api.graph_schema import GraphSchemaQueries
 from server.api.segments.mutations import SegmentMutations
 from server.api.segments.queries import SegmentQueries
+from server.api.segments.split_mutations import SplitMutations
 from server.api.segments.types import Segment
 from server.api.subscriptions import Subscription
 from server.settings import Settings
@@ -53,7 +54,7 @@ class Query(SegmentQueries, GraphSchemaQueries, AccessQueries, NodeQueries):
 
 
 @strawberry.type
-class Mutation(SegmentMutations, AccessMutations):
+class Mutation(SegmentMutations, SplitMutations, AccessMutations):
     pass
 
 

@@ -7,6 +7,8 @@ Public entry points (the API calls these; arq tasks live in server/worker.py):
 - order: `check_references` (refuse cycles on save), `topological_order`, `find_cycle`
 - schedules: `check_schedule` (validate a cron and time zone on save), `plan_due`
 - progress: `read_progress`, `CHANNEL` (pub/sub for the subscription)
+- sources: `member_source` (where a run's members come from: a compiled definition, or the
+  parent's members in a split group's buckets); `RefreshEnv.source` swaps it
 """
 
 from server.refresh.jobs import (

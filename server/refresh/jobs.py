@@ -47,8 +47,10 @@ async def submit_refresh(
     arq: ArqRedis, graph: Graph, segment_ids: list[str], trigger: str = "MANUAL", label: str = ""
 ) -> Submitted | None:
     """Request a refresh of one segment (its own job) or many (one pass in dependency order).
+    The groups of a split come along with their parent, refreshed after it in the same pass.
     Unknown ids are ignored; None when none is known. Raises Redis or Neo4j errors."""
-    found = await segments.load_segments(graph, sorted(set(segment_ids)))
+    wanted = set(segment_ids) | set(await segments.split_groups_of(graph, list(segment_ids)))
+    found = await segments.load_segments(graph, sorted(wanted))
     if not found:
         return None
     ids = tuple(s.id for s in found)

@@ -46,6 +46,16 @@ class MemberQuery:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SplitSpec:
+    """A split group's membership rule: the members of `parent_id` whose bucket under `seed`
+    falls in `ranges` (see server.splits.buckets)."""
+
+    parent_id: str
+    seed: str
+    ranges: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SegmentInfo:
     """What the refresh engine reads of a `_Segment` (the API owns the other properties)."""
 
@@ -65,6 +75,7 @@ class SegmentInfo:
     last_scheduled_at: datetime | None
     references: tuple[str, ...]  # ids of the segments it reads (`_DEPENDS_ON`)
     member_count: int | None = None  # of the active version, as its run recorded it
+    split: SplitSpec | None = None  # set on a group of a split (its members come from that)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -22,12 +22,12 @@ from server.refresh.progress import ProgressReporter, Publish
 from server.refresh.records import (
     Claim,
     Definition,
-    MemberQuery,
     Phase,
     RefreshOutcome,
     RunStatus,
     SegmentInfo,
 )
+from server.refresh.sources import MemberSource, SourceFactory, member_source
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,6 +41,7 @@ class RefreshEnv:
     keep_versions: int = 10  # membership versions kept for "as of a past run"
     keep_runs: int = 1000  # run history kept per segment (trend, growth)
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    source: SourceFactory = member_source  # where a segment's members come from
 
 
 async def refresh_segment(
@@ -199,8 +200,9 @@ async def _work(
     if definition is None:
         raise DefinitionError("the segment has no definition")
     query = env.compiler(given.segment, definition, given.now)
+    source = env.source(given.segment, query)
     await reporter.phase(Phase.EVALUATING)
-    fresh, active = await _evaluate(env, claim, query, given.keys, reporter)
+    fresh, active = await _evaluate(env, claim, source, given.keys, reporter)
     diff = membership.diff_members(active, fresh)
     if given.keys is not None:  # the count of the whole segment, not of the keys looked at
         base = await _member_count(env, claim, given.segment)
@@ -221,16 +223,14 @@ async def _work(
 
 
 async def _evaluate(
-    env: RefreshEnv, claim: Claim, query: MemberQuery, keys: list[Any] | None,
+    env: RefreshEnv, claim: Claim, source: MemberSource, keys: list[Any] | None,
     reporter: ProgressReporter,
 ) -> tuple[set[Any], set[Any]]:  # fmt: skip
     """(selected now, active members): of every profile, or only of `keys`."""
-    if keys is None:
-        fresh = await membership.evaluate(env.graph, query)
-        await reporter.phase(Phase.DIFFING)
-        return fresh, await membership.read_members(env.graph, claim.segment_id, claim.base)
-    fresh = await membership.evaluate_among(env.graph, query, keys)
+    fresh = await source.select(env.graph, keys)
     await reporter.phase(Phase.DIFFING)
+    if keys is None:
+        return fresh, await membership.read_members(env.graph, claim.segment_id, claim.base)
     active = await membership.read_members_among(env.graph, claim.segment_id, claim.base, keys)
     return fresh, active
 

@@ -15,12 +15,13 @@ from typing import Any, LiteralString
 from neo4j import Record
 
 from server.refresh.graph import Graph, Tx, rows
-from server.refresh.records import Definition, SegmentInfo
+from server.refresh.records import Definition, SegmentInfo, SplitSpec
+from server.splits.buckets import unflatten
 
 _SEGMENT_FIELDS: LiteralString = (
     "s {.id, .name, .type, .state, .valid, .status, .audience, .timezone, .scheduleKind, "
     "   .scheduleCron, .definitionVersion, .activeVersion, .createdAt, .lastScheduledAt, "
-    "   .memberCount, "
+    "   .memberCount, .splitParentId, .splitSeed, .splitBuckets, "
     "   refs: [(s)-[:_DEPENDS_ON]->(t:_Segment) | t.id]} AS s"
 )
 
@@ -48,7 +49,15 @@ def to_info(record: Record) -> SegmentInfo:
         last_scheduled_at=_native(p.get("lastScheduledAt")),
         references=tuple(sorted(p["refs"])),
         member_count=p.get("memberCount"),
+        split=_split(p),
     )
+
+
+def _split(p: Mapping[str, Any]) -> SplitSpec | None:
+    if p.get("splitParentId") is None:
+        return None
+    ranges = unflatten(p.get("splitBuckets") or [])
+    return SplitSpec(parent_id=p["splitParentId"], seed=p["splitSeed"], ranges=ranges)
 
 
 async def load_segments(graph: Graph, ids: list[str] | None = None) -> list[SegmentInfo]:
@@ -79,6 +88,14 @@ async def load_definition(graph: Graph, segment_id: str) -> Definition | None:
     return Definition(
         segment_id=segment_id, version=int(d["version"]), text=d["text"], json=d.get("json")
     )
+
+
+async def split_groups_of(graph: Graph, ids: list[str]) -> list[str]:
+    """The groups of the splits of `ids` (they refresh together with their parent)."""
+    records = await graph.read(
+        "MATCH (g:_Segment) WHERE g.splitParentId IN $ids RETURN g.id AS id ORDER BY id", ids=ids
+    )
+    return [r["id"] for r in records]
 
 
 async def mark_queued(graph: Graph, job_ids: Mapping[str, str]) -> None:

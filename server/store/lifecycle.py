@@ -66,7 +66,7 @@ async def duplicate_segment(
 ) -> SegmentRecord:
     """Copy a segment's properties and current definition (as version 1) under a new name; a
     static segment's members come along as the copy's first membership version. The copy
-    starts NOT_STARTED with no run history. Raises NotFound, NameTaken."""
+    starts NOT_STARTED with no run history, and outside any split. Raises NotFound, NameTaken."""
 
     async def work(tx: Tx) -> SegmentRecord:
         found = await rows(
@@ -77,6 +77,7 @@ async def duplicate_segment(
             "  status: 'NOT_STARTED', statusDetail: null, lastRefreshedAt: null, "
             "  definitionVersion: 1, activeVersion: 0, versionSeq: 0, memberCount: 0, "
             "  lostInputs: [], pendingRun: null, pendingVersion: null, leaseUntil: null, "
+            "  splitSeed: null, splitParentId: null, splitBuckets: null, splitOrder: null, "
             "  createdAt: $now, updatedAt: $now, createdBy: $actor} "
             "CREATE (s)-[:_HAS_DEFINITION]->(d:_SegmentDefinition) "
             "SET d = od {.*, segmentId: $id, version: 1, author: $actor, createdAt: $now} "

@@ -71,6 +71,16 @@ class DefinitionRecord:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SplitGroupInfo:
+    """What makes a segment a group of a split: its parent, the split's seed, its buckets."""
+
+    parent_id: str
+    seed: str
+    ranges: tuple[tuple[int, int], ...]  # half-open bucket ranges of 10,000 (server.splits)
+    order: int  # position among the split's groups
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SegmentRecord:
     id: str
     name: str
@@ -94,6 +104,8 @@ class SegmentRecord:
     updated_at: datetime
     created_by: str
     member_count: int | None = None  # of the active version, kept by every switch
+    split_seed: str | None = None  # set on a segment that has been split
+    split_group: SplitGroupInfo | None = None  # set on a group of a split
 
     @property
     def draft(self) -> bool:

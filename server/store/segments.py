@@ -17,6 +17,7 @@ from typing import Any, LiteralString
 from neo4j.exceptions import ConstraintError
 from neo4j.graph import Node
 
+from server.splits.buckets import unflatten
 from server.store.db import Db, Tx, rows
 from server.store.pages import (
     SORT_KEYS,
@@ -35,6 +36,7 @@ from server.store.records import (
     SegmentRecord,
     SegmentState,
     SegmentType,
+    SplitGroupInfo,
 )
 
 
@@ -109,7 +111,18 @@ def to_segment(node: Node) -> SegmentRecord:
         updated_at=p["updatedAt"].to_native(),
         created_by=p["createdBy"],
         member_count=p.get("memberCount"),
+        split_seed=p.get("splitSeed") if p.get("splitParentId") is None else None,
+        split_group=_split_group(p),
     )
+
+
+def _split_group(p: dict[str, Any]) -> SplitGroupInfo | None:
+    if p.get("splitParentId") is None:
+        return None
+    return SplitGroupInfo(
+        parent_id=p["splitParentId"], seed=p["splitSeed"],
+        ranges=unflatten(p.get("splitBuckets") or []), order=int(p.get("splitOrder") or 0),
+    )  # fmt: skip
 
 
 def diagnostics_json(diagnostics: tuple[Diagnostic, ...]) -> str:
@@ -233,42 +246,45 @@ async def create_segment(
     db: Db, new: NewSegment, definition: NewDefinition, actor: str, now: datetime
 ) -> SegmentRecord:
     """Create a segment with definition version 1. Raises NameTaken."""
-
-    async def work(tx: Tx) -> SegmentRecord:
-        found = await rows(
-            tx,
-            "CREATE (s:_Segment {id: $id, name: $name, displayName: $displayName, "
-            " description: $description, type: $type, audience: $audience, state: $state, "
-            " valid: $valid, status: 'NOT_STARTED', tags: $tags, timezone: $timezone, "
-            " scheduleKind: $scheduleKind, scheduleCron: $scheduleCron, definitionVersion: 1, "
-            " activeVersion: 0, versionSeq: 0, lostInputs: [], createdAt: $now, "
-            " updatedAt: $now, createdBy: $actor}) "
-            "CREATE (s)-[:_HAS_DEFINITION]->(:_SegmentDefinition {segmentId: $id, version: 1, "
-            " text: $text, json: $json, valid: $valid, diagnostics: $diagnostics, "
-            " references: $references, author: $actor, createdAt: $now}) "
-            "RETURN s",
-            id=new.id,
-            name=new.name,
-            displayName=new.display_name,
-            description=new.description,
-            type=new.type,
-            audience=new.audience,
-            state=new.state,
-            tags=list(new.tags),
-            timezone=new.timezone,
-            scheduleKind=new.schedule_kind,
-            scheduleCron=new.schedule_cron,
-            now=now,
-            actor=actor,
-            **_definition_params(definition),
-        )
-        await _link_references(tx, new.id, definition.references)
-        return to_segment(found[0]["s"])
-
     try:
-        return await db.write(work)
+        return await db.write(lambda tx: create_in(tx, new, definition, actor, now))
     except ConstraintError as exc:
         raise NameTaken(new.name) from exc
+
+
+async def create_in(
+    tx: Tx, new: NewSegment, definition: NewDefinition, actor: str, now: datetime
+) -> SegmentRecord:
+    """`create_segment` inside a caller's transaction. Raises ConstraintError for a taken name."""
+    found = await rows(
+        tx,
+        "CREATE (s:_Segment {id: $id, name: $name, displayName: $displayName, "
+        " description: $description, type: $type, audience: $audience, state: $state, "
+        " valid: $valid, status: 'NOT_STARTED', tags: $tags, timezone: $timezone, "
+        " scheduleKind: $scheduleKind, scheduleCron: $scheduleCron, definitionVersion: 1, "
+        " activeVersion: 0, versionSeq: 0, lostInputs: [], createdAt: $now, "
+        " updatedAt: $now, createdBy: $actor}) "
+        "CREATE (s)-[:_HAS_DEFINITION]->(:_SegmentDefinition {segmentId: $id, version: 1, "
+        " text: $text, json: $json, valid: $valid, diagnostics: $diagnostics, "
+        " references: $references, author: $actor, createdAt: $now}) "
+        "RETURN s",
+        id=new.id,
+        name=new.name,
+        displayName=new.display_name,
+        description=new.description,
+        type=new.type,
+        audience=new.audience,
+        state=new.state,
+        tags=list(new.tags),
+        timezone=new.timezone,
+        scheduleKind=new.schedule_kind,
+        scheduleCron=new.schedule_cron,
+        now=now,
+        actor=actor,
+        **_definition_params(definition),
+    )
+    await _link_references(tx, new.id, definition.references)
+    return to_segment(found[0]["s"])
 
 
 async def save_definition(

@@ -56,6 +56,8 @@ async def make_static(deps: Deps, segment_id: str) -> Result:
     if seg.type is SegmentType.EXPANSION:
         message = "expansion segments are filled by the scoring engine"
         return Outcome.fail(Problem(Code.UNSUPPORTED_TYPE, ("id",), message))
+    if problems := v.check_not_split_group(seg, ("id",), "made static"):
+        return Outcome.fail(*problems)
     props: dict[str, object] = {"type": "STATIC", "scheduleKind": "MANUAL", "scheduleCron": None}
     return await _set(deps, segment_id, props)
 
@@ -97,6 +99,9 @@ async def rename(deps: Deps, segment_id: str, name: str) -> Result:
 
 async def duplicate(deps: Deps, segment_id: str, name: str, display_name: str | None) -> Result:
     problems = v.check_name(name, ("name",))
+    source = await get(deps, segment_id)
+    if source is not None:
+        problems += v.check_not_split_group(source, ("id",), "duplicated")
     if problems:
         return Outcome.fail(*problems)
     new_id = str(uuid.uuid4())

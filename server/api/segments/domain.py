@@ -147,6 +147,8 @@ async def update_segment(deps: Deps, u: UpdateSegment) -> Result:
     if seg is None:
         return Outcome.fail(not_found(("input", "id")))
     problems = _update_problems(deps, u, seg)
+    if u.definition is not None:
+        problems += v.check_not_split_group(seg, ("input", "definition"), "redefined")
     if problems:
         return Outcome.fail(*problems)
     props: dict[str, object] = {}

@@ -17,6 +17,8 @@ from server.api.context import Info
 from server.api.segments import history, reading
 from server.api.segments.enums import DependentKind
 from server.api.segments.run_types import SegmentGrowth, SegmentRun, SegmentTrendPoint
+from server.api.segments.split_types import SegmentSplit
+from server.api.segments.splits import get_split
 from server.store.records import (
     ConsumerKind,
     DefinitionRecord,
@@ -252,6 +254,11 @@ class Segment(relay.Node):
     async def weekly_growth(self, info: Info) -> SegmentGrowth | None:
         found = await history.weekly_growth(info.context.deps, self.id)
         return SegmentGrowth.of(found) if found else None
+
+    @field("The split this segment heads or is a group of; null when none.")
+    async def split(self, info: Info) -> SegmentSplit | None:
+        found = await get_split(info.context.deps, self.record)
+        return SegmentSplit.of(found) if found else None
 
     @field("External consumers registered through the API.")
     async def usages(self, info: Info) -> list[SegmentUsage]:

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from graph_schema.model import AttrType, Entity, GraphSchema
 from server.api.errors import Problem, UserErrorCode
-from server.store.records import ScheduleKind, SegmentType
+from server.store.records import ScheduleKind, SegmentRecord, SegmentType
 
 Field = tuple[str, ...]
 Code = UserErrorCode
@@ -47,6 +47,15 @@ def check_type(kind: SegmentType, field: Field) -> list[Problem]:
         return []
     message = "expansion segments are created from a source segment by the scoring engine"
     return [Problem(Code.UNSUPPORTED_TYPE, field, message)]
+
+
+def check_not_split_group(seg: SegmentRecord, field: Field, action: str) -> list[Problem]:
+    """A split group's members come from its split: it cannot be redefined, made static,
+    duplicated or split again."""
+    if seg.split_group is None:
+        return []
+    message = f"{seg.name} is a group of a split; it cannot be {action}"
+    return [Problem(Code.SPLIT_GROUP, field, message)]
 
 
 def check_timezone(timezone: str, field: Field) -> list[Problem]:

@@ -1,0 +1,87 @@
+"""Where a refresh gets its members from: the seam between the engine (claim, diff, versioned
+write, switch) and what selects the members.
+
+A `MemberSource` yields the member keys at the run's evaluation time: of every profile, or only
+among given keys (incremental refresh). Today there are two:
+- `CypherSource`: a compiled definition evaluated in Neo4j;
+- `SplitSource`: a split group, the parent's active members whose bucket is the group's.
+Any other way to compute members (one computed in Python over data read here) is one more
+class here and one more case in `member_source`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, LiteralString, Protocol
+
+from server.refresh import membership
+from server.refresh.definitions import DefinitionError
+from server.refresh.graph import Graph
+from server.refresh.records import MemberQuery, SegmentInfo, SplitSpec
+from server.splits.buckets import bucket_of, in_ranges
+
+
+class MemberSource(Protocol):
+    async def select(self, graph: Graph, keys: list[Any] | None) -> set[Any]:
+        """The member keys now: of every profile (`keys` None) or only of `keys`.
+
+        Raises DefinitionError when the members cannot be computed (the run FAILS with it),
+        and Neo4j errors."""
+        ...
+
+
+SourceFactory = Callable[[SegmentInfo, MemberQuery], MemberSource]
+
+
+def member_source(segment: SegmentInfo, query: MemberQuery) -> MemberSource:
+    """The source of a segment's members; `query` is its compiled definition."""
+    if segment.split is not None:
+        return SplitSource(segment.split)
+    return CypherSource(query)
+
+
+@dataclass(frozen=True, slots=True)
+class CypherSource:
+    query: MemberQuery
+
+    async def select(self, graph: Graph, keys: list[Any] | None) -> set[Any]:
+        if keys is None:
+            return await membership.evaluate(graph, self.query)
+        return await membership.evaluate_among(graph, self.query, keys)
+
+
+# The parent's version is bound once before its memberships are read (reads are read-committed:
+# a version re-read per row could change under a concurrent switch), and the (segmentId, key)
+# index is scanned like the API's readers do: a scan of the (segmentId, until) index can miss a
+# membership whose `until` a concurrent refresh moves.
+_PARENT_MEMBERS: LiteralString = (
+    "MATCH (s:_Segment {id: $id}) WITH s.activeVersion AS v "
+    "CALL (v) { MATCH ()-[m:_MEMBER]->() USING INDEX m:_MEMBER(segmentId, key) "
+    "  WHERE m.segmentId = $id AND m.key IS NOT NULL "
+    "  AND m.since <= v AND (m.until IS NULL OR m.until > v) RETURN collect(m.key) AS keys } "
+    "RETURN keys"
+)
+_PARENT_MEMBERS_AMONG: LiteralString = (
+    "MATCH (s:_Segment {id: $id}) WITH s.activeVersion AS v "
+    "CALL (v) { UNWIND $keys AS k MATCH ()-[m:_MEMBER {segmentId: $id, key: k}]->() "
+    "  WHERE m.since <= v AND (m.until IS NULL OR m.until > v) RETURN collect(m.key) AS keys } "
+    "RETURN keys"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SplitSource:
+    split: SplitSpec
+
+    async def select(self, graph: Graph, keys: list[Any] | None) -> set[Any]:
+        """Raises DefinitionError when the parent segment no longer exists."""
+        parent = self.split.parent_id
+        if keys is None:
+            found = await graph.read(_PARENT_MEMBERS, id=parent)
+        else:
+            found = await graph.read(_PARENT_MEMBERS_AMONG, id=parent, keys=keys)
+        if not found:
+            raise DefinitionError(f"the split's parent segment {parent} no longer exists")
+        seed, ranges = self.split.seed, self.split.ranges
+        return {k for k in found[0]["keys"] if in_ranges(bucket_of(seed, k), ranges)}
