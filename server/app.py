@@ -116,7 +116,10 @@ class GraphQLApp(GraphQL[Context, None]):
         state = request.state
         # TODO(access): the actor comes from the API key once keys and roles exist.
         actor = request.headers.get("x-actor", "anonymous")[:100]
-        deps = Deps(state.db, state.redis, state.graph, actor, self.settings.max_page_size)
+        settings = self.settings
+        deps = Deps(
+            state.db, state.redis, state.graph, actor, settings.max_page_size, settings.exports_dir
+        )
         return Context(
             request=request,
             response=response if isinstance(response, Response) else None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import strawberry
 from arq.connections import ArqRedis
@@ -33,6 +34,7 @@ class Deps:
     schema: GraphSchema
     actor: str
     max_page_size: int
+    export_root: Path  # folder export destinations stay under it
     clock: Callable[[], datetime] = utc_now
 
 
