@@ -74,7 +74,7 @@ async def request_run(
         seq = int(locked[0]["seq"] or 0) + 1
         created = await rows(
             tx,
-            "MATCH (e:_Export {id: $id}) SET e.runSeq = $seq "
+            "MATCH (e:_Export {id: $id}) SET e.runSeq = $seq, e.lastRunStatus = 'QUEUED' "
             "CREATE (e)-[:_HAS_RUN]->(r:_ExportRun {id: $run, exportId: $id, seq: $seq, "
             " status: 'QUEUED', trigger: $trigger, jobId: $job, queuedAt: $now}) RETURN r",
             id=export_id, seq=seq, run=run_id, trigger=trigger, job=job_id(export_id, seq),

@@ -3,15 +3,21 @@ chosen columns, written atomically under the export root; paths cannot leave the
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import os
 from pathlib import Path
+from typing import Any
 
 import neo4j
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from graph_schema import default_schema
+from server.exports.runner import ExportEnv
 from server.settings import Settings
+from server.store.db import Db
+from server.worker import run_export
 from tests.api.conftest import Api, codes, create_ok
 from tests.api.test_members import node_id
 from tests.exports.conftest import (
@@ -48,10 +54,13 @@ def test_csv_export_writes_each_segments_members(
     again = run_ok(api, export["id"])  # a double-click: the queued run absorbs it
     assert (first["queued"], again["queued"]) == (True, False)
     assert again["run"] == first["run"]
+    assert export_by_name(api, "weekly")["status"] == "QUEUED"
     assert first["run"]["jobId"] == f"export:{node_id(export['id'])}:1"
     drain(export_settings)
 
-    [run] = export_by_name(api, "weekly")["runs"]
+    found = export_by_name(api, "weekly")
+    assert found["status"] == "SUCCEEDED"
+    [run] = found["runs"]
     assert (run["status"], run["trigger"], run["rows"], run["error"]) == (
         "SUCCEEDED", "MANUAL", 2503, None,
     )  # fmt: skip
@@ -68,6 +77,23 @@ def test_csv_export_writes_each_segments_members(
     assert rows[7][1] == '\'=HYPERLINK("http://x")'  # formula-safe, as members.csv
     small_rows = list(csv.reader(written[1].open(encoding="utf-8", newline="")))
     assert small_rows[1:] == [[f"s0000{i}", f"n{i}", "'-Bergen"] for i in (1, 2, 3)]
+
+    # The job delivered again (arq runs at least once) finds the run finished: a no-op.
+    stamp = written[0].stat().st_mtime_ns
+    assert asyncio.run(_run_again(export_settings, node_id(first["run"]["id"]))) is None
+    assert written[0].stat().st_mtime_ns == stamp
+    assert len(export_by_name(api, "weekly")["runs"]) == 1
+
+
+async def _run_again(settings: Settings, run_id: str) -> dict[str, Any] | None:
+    auth = (settings.neo4j_user, settings.neo4j_password)
+    driver = neo4j.AsyncGraphDatabase.driver(settings.neo4j_uri, auth=auth)
+    env = ExportEnv(db=Db(driver, settings.neo4j_database), schema=default_schema(),
+                    root=settings.exports_dir)  # fmt: skip
+    try:
+        return await run_export({"export_env": env}, run_id)
+    finally:
+        await driver.close()
 
 
 def test_parquet_export_is_typed_and_written_in_row_groups(
