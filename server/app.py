@@ -142,7 +142,11 @@ class GraphQLApp(GraphQL[Context, None]):
         principal = getattr(state, "principal", None)
         if principal is None:  # a websocket: headers now, connection params in on_ws_connect
             principal = await self._identify_socket(state.db, presented_key(request.headers))
-        deps = Deps(state.db, state.redis, state.graph, principal, self.settings.max_page_size)
+        settings = self.settings
+        deps = Deps(
+            state.db, state.redis, state.graph, principal, settings.max_page_size,
+            settings.exports_dir,
+        )  # fmt: skip
         return Context(
             request=request,
             response=response if isinstance(response, Response) else None,

@@ -47,9 +47,16 @@ class Settings(BaseSettings):
     # An API request should fail fast rather than wait out the driver's 30 s default retries.
     api_neo4j_retry_s: float = 5.0
 
+    # Folder export destinations are confined under this directory (default DATA_DIR/exports).
+    export_root: Path | None = None
+
     @property
     def keys_required(self) -> bool:
         return self.production if self.auth_required is None else self.auth_required
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.export_root or self.data_dir / "exports"
 
 
 @lru_cache(maxsize=1)

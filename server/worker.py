@@ -8,6 +8,7 @@ invisible version), so arq's at-least-once delivery is safe.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +19,9 @@ from arq import Retry, cron, func
 from arq.connections import RedisSettings
 
 from graph_schema import default_schema, load_schema
+from server.exports import jobs as export_jobs
+from server.exports.runner import ExportEnv
+from server.exports.runner import run_export as run_one_export
 from server.refresh.claims import SegmentBusy
 from server.refresh.config import RefreshSettings
 from server.refresh.definitions import grammar_compiler
@@ -25,19 +29,23 @@ from server.refresh.graph import Graph
 from server.refresh.jobs import reconcile, schedule_tick
 from server.refresh.passes import refresh_pass
 from server.refresh.progress import redis_publisher
+from server.refresh.records import RefreshOutcome, RunStatus
 from server.refresh.refresh import RefreshEnv, _transient
 from server.refresh.refresh import refresh_segment as refresh_one
 from server.refresh.schedules import SystemSchedule
 from server.refresh.schema import ensure_refresh_schema
 from server.settings import Settings, get_settings
+from server.store.db import Db
 
 T = TypeVar("T")
+log = logging.getLogger("segments.worker")
 
 
 async def startup(ctx: dict[str, Any]) -> None:
     """Open the drivers, make sure the refresh indexes exist, and reconcile refresh requests.
 
-    `ctx` may arrive with `compiler` or `refresh_settings` already set (tests, benchmarks)."""
+    `ctx` may arrive with `compiler`, `refresh_settings` or `export_env` already set (tests,
+    benchmarks)."""
     settings = get_settings()
     refresh = ctx.setdefault("refresh_settings", RefreshSettings())
     ctx["settings"] = settings
@@ -59,6 +67,8 @@ async def startup(ctx: dict[str, Any]) -> None:
         keep_versions=refresh.keep_versions,
         keep_runs=refresh.keep_runs,
     )
+    db = Db(ctx["async_driver"], settings.neo4j_database)
+    ctx.setdefault("export_env", ExportEnv(db=db, schema=schema, root=settings.exports_dir))
     await ensure_refresh_schema(graph)
     await reconcile(ctx["redis"], graph)
 
@@ -98,6 +108,7 @@ async def refresh_segment(
     """Refresh one segment (job id `refresh:{segment id}:{definition version}`)."""
     env: RefreshEnv = ctx["refresh_env"]
     outcome = await _retrying(ctx, lambda: refresh_one(env, segment_id, trigger))
+    await _exports_after(ctx, [outcome])
     return outcome.to_json()
 
 
@@ -107,17 +118,40 @@ async def refresh_segments(
     """Refresh many segments in one pass, inputs before the segments reading them."""
     env: RefreshEnv = ctx["refresh_env"]
     outcomes = await _retrying(ctx, lambda: refresh_pass(env, segment_ids, trigger))
+    await _exports_after(ctx, outcomes)
     return [o.to_json() for o in outcomes]
+
+
+async def _exports_after(ctx: dict[str, Any], outcomes: list[RefreshOutcome]) -> None:
+    """Queue the AFTER_REFRESH exports of the segments that refreshed successfully. The
+    refresh is done either way: a failure here is logged, not retried as a refresh."""
+    done = [o.segment_id for o in outcomes if o.status is RunStatus.SUCCESSFUL]
+    if not done:
+        return
+    env: ExportEnv = ctx["export_env"]
+    try:
+        await export_jobs.after_refresh(ctx["redis"], env.db, done, datetime.now(UTC))
+    except Exception:
+        log.exception("could not queue the exports of refreshed segments %s", done)
+
+
+async def run_export(ctx: dict[str, Any], run_id: str) -> dict[str, Any] | None:
+    """Run one queued export run (job id `export:{export id}:{run number}`)."""
+    run = await run_one_export(ctx["export_env"], run_id)
+    return None if run is None else {"runId": run.id, "status": run.status.value}
 
 
 async def scheduled_refresh(ctx: dict[str, Any]) -> str | None:
     """Every minute: queue the segments whose schedule came due, skip the inactive ones, and
-    queue again any requested refresh whose job was lost (a failed retry, a Redis restart)."""
+    queue again any requested refresh whose job was lost (a failed retry, a Redis restart);
+    the same for scheduled exports and queued export runs."""
     refresh: RefreshSettings = ctx["refresh_settings"]
     env: RefreshEnv = ctx["refresh_env"]
     system = SystemSchedule(cron=refresh.system_cron, timezone=refresh.system_timezone)
-    submitted = await schedule_tick(ctx["redis"], env.graph, system, datetime.now(UTC))
+    now = datetime.now(UTC)
+    submitted = await schedule_tick(ctx["redis"], env.graph, system, now)
     await reconcile(ctx["redis"], env.graph)
+    await export_jobs.export_tick(ctx["redis"], ctx["export_env"].db, now)
     return submitted.job_id if submitted else None
 
 
@@ -133,11 +167,17 @@ def refresh_functions(refresh: RefreshSettings) -> list[Any]:
     ]
 
 
+def export_functions() -> list[Any]:
+    # Failures are recorded on the run, not raised: a retry only follows a lost worker.
+    return [func(run_export, timeout=6 * 3600, max_tries=3, keep_result=3600)]
+
+
 _REFRESH = RefreshSettings()
 
 
 class WorkerSettings:
-    functions: ClassVar[list[Any]] = [import_csv, *refresh_functions(_REFRESH)]
+    functions: ClassVar[list[Any]] = [import_csv, *refresh_functions(_REFRESH),
+                                      *export_functions()]  # fmt: skip
     cron_jobs: ClassVar[list[Any]] = [
         cron(scheduled_refresh, minute=None, second=0, unique=True, run_at_startup=True,
              timeout=300, keep_result=0),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import strawberry
 from arq.connections import ArqRedis
@@ -34,6 +35,7 @@ class Deps:
     schema: GraphSchema
     principal: Principal
     max_page_size: int
+    export_root: Path  # folder export destinations stay under it
     clock: Callable[[], datetime] = utc_now
 
     @property

@@ -1,8 +1,6 @@
 """`GET /segments/{id}/members.csv?columns=a,b`: every member of the active version, streamed
-in keyset batches so memory stays constant however large the segment.
-
-Cells that a spreadsheet would run as a formula (starting with = + - @ tab or CR) are
-prefixed with a quote (OWASP's CSV injection advice).
+in keyset batches so memory stays constant however large the segment. Columns and cells follow
+`server.members_table` (formula-safe cells), as exports do.
 """
 
 from __future__ import annotations
@@ -23,28 +21,20 @@ from server.api.auth import (
     unauthenticated_response,
 )
 from server.api.common import decode_gid
+from server.members_table import resolve_columns, safe_cell
 from server.settings import Settings
 from server.store import Db
 from server.store.members import member_batches
 from server.store.segments import get_segments
 
 BATCH = 2000
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def pick_columns(entity: Entity, asked: str | None) -> list[str] | None:
     """Attribute names in the schema's spelling; None when one is unknown."""
-    if not asked:
-        return [a.name for a in entity.attributes]
-    found = [entity.attribute(name.strip()) for name in asked.split(",") if name.strip()]
-    if any(a is None for a in found):
-        return None
-    return [a.name for a in found if a is not None]
+    names = [name for name in (asked or "").split(",") if name.strip()]
+    columns = resolve_columns(entity, names or None)
+    return None if columns.unknown else list(columns.names)
 
 
 def _cell(properties: dict[str, object], column: str, masked: frozenset[str]) -> str:

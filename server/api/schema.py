@@ -24,6 +24,9 @@ from server.api.access import AccessMutations, AccessQueries
 from server.api.common import decode_gid, field
 from server.api.context import Info
 from server.api.errors import ErrorCode, ErrorPolicy, with_code
+from server.api.exports.mutations import ExportMutations
+from server.api.exports.queries import ExportQueries
+from server.api.exports.types import Export
 from server.api.graph_schema import GraphSchemaQueries
 from server.api.segments.mutations import SegmentMutations
 from server.api.segments.queries import SegmentQueries
@@ -39,22 +42,22 @@ SDL_PATH = Path(__file__).with_name("schema.graphql")
 class NodeQueries:
     # A plain resolver rather than `relay.node()`: that field mutates itself when a schema is
     # built, so a second app in the same process (tests, workers) could not build its schema.
-    @field("Any object by its global id.")
+    @field("Any object by its global id (segments and exports).")
     async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:
-        segment_id = decode_gid(id, "Segment")
-        if segment_id is None:
-            return None
-        found = await Segment.resolve_nodes(info=info, node_ids=[segment_id])
-        return found[0]
+        if segment_id := decode_gid(id, "Segment"):
+            return (await Segment.resolve_nodes(info=info, node_ids=[segment_id]))[0]
+        if export_id := decode_gid(id, "Export"):
+            return (await Export.resolve_nodes(info=info, node_ids=[export_id]))[0]
+        return None
 
 
 @strawberry.type
-class Query(SegmentQueries, GraphSchemaQueries, AccessQueries, NodeQueries):
+class Query(SegmentQueries, ExportQueries, GraphSchemaQueries, AccessQueries, NodeQueries):
     pass
 
 
 @strawberry.type
-class Mutation(SegmentMutations, SplitMutations, AccessMutations):
+class Mutation(SegmentMutations, SplitMutations, ExportMutations, AccessMutations):
     pass
 
 

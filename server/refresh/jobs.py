@@ -61,7 +61,7 @@ async def submit_refresh(
     else:
         job_id, function, arg = pass_job_id(found, label), REFRESH_MANY, list(ids)
     await segments.mark_queued(graph, dict.fromkeys(ids, job_id))
-    enqueued = await _enqueue(arq, job_id, function, arg, trigger)
+    enqueued = await enqueue_once(arq, job_id, function, arg, trigger)
     publish = redis_publisher(arq)
     for segment_id in ids:
         await publish({"segmentId": segment_id, "runId": None, "phase": Phase.QUEUED.value,
@@ -69,7 +69,9 @@ async def submit_refresh(
     return Submitted(job_id=job_id, segment_ids=ids, enqueued=enqueued)
 
 
-async def _enqueue(arq: ArqRedis, job_id: str, function: str, *args: Any) -> bool:
+async def enqueue_once(arq: ArqRedis, job_id: str, function: str, *args: Any) -> bool:
+    """Enqueue `function(*args)` as `job_id` unless that job is waiting or running already;
+    False when it was (a no-op)."""
     status = await Job(job_id, arq).status()
     if status in _PENDING:
         return False

@@ -52,6 +52,15 @@ async def delete_segment(db: Db, segment_id: str, *, force: bool, now: datetime)
             name=found[0]["name"],
             now=now,
         )
+        # Exports carrying it go on with their other segments and show what they lost.
+        await rows(
+            tx,
+            "MATCH (e:_Export)-[:_EXPORTS]->(:_Segment {id: $id}) "
+            "SET e.lostSegments = coalesce(e.lostSegments, []) + $name, e.updatedAt = $now",
+            id=segment_id,
+            name=found[0]["name"],
+            now=now,
+        )
         # One statement per kind of neighbour: optional matches chained in one statement
         # would multiply rows (definitions x usages x runs).
         for query in _DELETE_NEIGHBOURS:

@@ -131,6 +131,7 @@ class Dependent:
     kind: str  # SEGMENT or a ConsumerKind
     id: str
     name: str
+    node: str  # its global id's type: Segment, Export or SegmentUsage
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -13,6 +13,12 @@ STATEMENTS: tuple[LiteralString, ...] = (
     "FOR (d:_SegmentDefinition) REQUIRE (d.segmentId, d.version) IS UNIQUE",
     "CREATE CONSTRAINT _usage_id IF NOT EXISTS FOR (u:_SegmentUsage) REQUIRE u.id IS UNIQUE",
     "CREATE CONSTRAINT _api_key_id IF NOT EXISTS FOR (k:_ApiKey) REQUIRE k.id IS UNIQUE",
+    "CREATE CONSTRAINT _export_id IF NOT EXISTS FOR (e:_Export) REQUIRE e.id IS UNIQUE",
+    "CREATE CONSTRAINT _export_name IF NOT EXISTS FOR (e:_Export) REQUIRE e.name IS UNIQUE",
+    "CREATE CONSTRAINT _export_run_id IF NOT EXISTS FOR (r:_ExportRun) REQUIRE r.id IS UNIQUE",
+    "CREATE INDEX _export_run_export IF NOT EXISTS FOR (r:_ExportRun) ON (r.exportId, r.seq)",
+    "CREATE INDEX _export_run_status IF NOT EXISTS FOR (r:_ExportRun) ON (r.status)",
+    "CREATE INDEX _export_trigger IF NOT EXISTS FOR (e:_Export) ON (e.triggerKind)",
     # Range indexes serve the list's filters and keyset ordering on each sortable column.
     "CREATE INDEX _segment_display_name IF NOT EXISTS FOR (s:_Segment) ON (s.displayName)",
     "CREATE INDEX _segment_created_at IF NOT EXISTS FOR (s:_Segment) ON (s.createdAt)",

@@ -1,5 +1,6 @@
-"""Who depends on a segment: other segments reading it, and external consumers registered
-through the API (campaigns, journeys, exports) as `_SegmentUsage` nodes:
+"""Who depends on a segment: other segments reading it, the exports carrying it
+(`(:_Export)-[:_EXPORTS]->(:_Segment)`, see server/exports/store.py), and external consumers
+registered through the API (campaigns, journeys, exports elsewhere) as `_SegmentUsage` nodes:
 
     (:_SegmentUsage {id, segmentId, kind, consumer, description, createdAt, createdBy})
         -[:_USES]->(:_Segment)
@@ -34,13 +35,15 @@ async def dependents_in(tx: Tx, segment_id: str) -> list[Dependent]:
         tx,
         "MATCH (t:_Segment {id: $id}) "
         "CALL (t) { MATCH (s:_Segment)-[:_DEPENDS_ON]->(t) "
-        "  RETURN 'SEGMENT' AS kind, s.id AS id, s.name AS name "
+        "  RETURN 'SEGMENT' AS kind, s.id AS id, s.name AS name, 'Segment' AS node "
+        "  UNION ALL MATCH (e:_Export)-[:_EXPORTS]->(t) "
+        "  RETURN 'EXPORT' AS kind, e.id AS id, e.name AS name, 'Export' AS node "
         "  UNION ALL MATCH (u:_SegmentUsage)-[:_USES]->(t) "
-        "  RETURN u.kind AS kind, u.id AS id, u.consumer AS name } "
-        "RETURN kind, id, name ORDER BY kind, name, id",
+        "  RETURN u.kind AS kind, u.id AS id, u.consumer AS name, 'SegmentUsage' AS node } "
+        "RETURN kind, id, name, node ORDER BY kind, name, id",
         id=segment_id,
     )
-    return [Dependent(kind=r["kind"], id=r["id"], name=r["name"]) for r in found]
+    return [Dependent(kind=r["kind"], id=r["id"], name=r["name"], node=r["node"]) for r in found]
 
 
 async def list_dependents(db: Db, segment_id: str) -> list[Dependent]:

@@ -335,7 +335,7 @@ def test_concurrent_splits_of_one_segment_make_one_split(api: Api, settings: Set
         try:
             deps = Deps(db=Db(driver, settings.neo4j_database), redis=redis,
                         schema=default_schema(), principal=local_developer("test"),
-                        max_page_size=100)  # fmt: skip
+                        max_page_size=100, export_root=settings.exports_dir)  # fmt: skip
             pid = node_id(parent["id"])
             tries = [splits.split_segment(deps, pid, None, _halves(i)) for i in range(4)]
             done = await asyncio.gather(*tries)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from server.access import pii_columns
 from server.api.context import Deps
 from server.api.errors import ApiError, ErrorCode
+from server.members_table import resolve_columns
 from server.store import definitions, members, usage
 from server.store import segments as store
 from server.store.pages import InvalidCursor, SegmentOrder
@@ -59,14 +60,11 @@ async def list_members(
 def member_columns(deps: Deps, audience: str, asked: list[str] | None) -> list[str]:
     """Attribute names of the audience entity to show (all by default), in the schema's
     spelling. Raises ApiError for a name that is not one of its attributes."""
-    entity = deps.schema.require_entity(audience)
-    if asked is None:
-        return [a.name for a in entity.attributes]
-    found = [entity.attribute(name) for name in asked]
-    unknown = [n for n, a in zip(asked, found, strict=True) if a is None]
-    if unknown:
+    columns = resolve_columns(deps.schema.require_entity(audience), asked)
+    if columns.unknown:
+        unknown = [asked[i] for i in columns.unknown] if asked else []
         raise ApiError(ErrorCode.BAD_USER_INPUT, f"not attributes of {audience}: {unknown}")
-    return [a.name for a in found if a is not None]
+    return list(columns.names)
 
 
 def masked_columns(deps: Deps, audience: str, columns: list[str]) -> frozenset[str]:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Annotated, cast
+from typing import TYPE_CHECKING, Annotated, cast
 
 import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
 from server.access import Permission, mask_value
-from server.api.common import Span, field, page_info, segment_gid
+from server.api.common import Span, field, page_info
 from server.api.context import Info
 from server.api.segments import history, reading
 from server.api.segments.enums import DependentKind
@@ -33,6 +33,9 @@ from server.store.records import (
     SegmentType,
     UsageRecord,
 )
+
+if TYPE_CHECKING:
+    from server.api.exports.types import Export
 
 
 @strawberry.type
@@ -124,7 +127,7 @@ class SegmentDependent:
 
     @staticmethod
     def of(d: Dependent) -> SegmentDependent:
-        gid = segment_gid(d.id) if d.kind == "SEGMENT" else usage_gid(d.id)
+        gid = str(relay.GlobalID(d.node, d.id))
         return SegmentDependent(kind=DependentKind(d.kind), id=strawberry.ID(gid), name=d.name)
 
 
@@ -264,6 +267,16 @@ class Segment(relay.Node):
     async def usages(self, info: Info) -> list[SegmentUsage]:
         found = await reading.list_usages(info.context.deps, self.id)
         return [SegmentUsage.of(u) for u in found]
+
+    @field("The exports that carry it (manage exports).")
+    async def exports(
+        self, info: Info
+    ) -> list[Annotated[Export, strawberry.lazy("server.api.exports.types")]]:
+        # Imported here: the exports types import this module.
+        from server.api.exports import domain as exports
+        from server.api.exports.types import Export
+
+        return [Export.of(e) for e in await exports.of_segment(info.context.deps, self.id)]
 
 
 @strawberry.type
