@@ -54,6 +54,13 @@ query($name: String!) {
 """
 
 
+MEMBERSHIP = """
+query($name: String!, $profile: String!) {
+  membership(segmentName: $name, profile: $profile) { member matchesNow clauses { detail } }
+}
+"""
+
+
 def seed_customers(driver: neo4j.Driver, scores: dict[str, int]) -> None:
     # What an import creates: refreshes find each member's profile by key.
     driver.execute_query(
@@ -166,6 +173,11 @@ def test_a_split_makes_groups_that_partition_the_parent(
     assert found["group_a"] | found["group_b"] | found["holdout"] == set(customers())
     assert sum(len(m) for m in found.values()) == CUSTOMERS  # disjoint
     assert all(bucket_of("spring-test", k) < 4500 for k in found["group_a"])
+    # membership(...) of a group explains by parent and bucket, not by its definition text.
+    for key in sorted(customers())[:40]:
+        shown = api.data(MEMBERSHIP, name="group_a", profile=key)["membership"]
+        assert shown["member"] is shown["matchesNow"] is (key in found["group_a"])
+        assert shown["clauses"][2]["detail"] == f"bucket {bucket_of('spring-test', key)} of 10000"
 
 
 def test_groups_are_segments_the_language_can_read(

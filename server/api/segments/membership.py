@@ -27,10 +27,11 @@ from graph_schema import AttrType, Entity
 from server.api.context import Deps
 from server.api.errors import ApiError
 from server.api.errors import ErrorCode as ApiCode
+from server.splits.buckets import bucket_of, in_ranges
 from server.store import members
 from server.store.definitions import get_definition
 from server.store.evaluate import QueryTimedOut, execute_read
-from server.store.records import SegmentRecord
+from server.store.records import SegmentRecord, SplitGroupInfo
 
 BUDGET_S = 5.0
 
@@ -77,6 +78,8 @@ async def explain(
     entity = deps.schema.require_entity(seg.audience)
     key = profile_key(entity, profile)
     member = await members.is_member(deps.db, seg.id, key)
+    if seg.split_group is not None:
+        return await _split_group(deps, seg.split_group, entity, key, member)
     compiled = await _compiled(deps, seg, as_of or deps.clock())
     if compiled is None:  # static, or no valid definition: only the stored answer
         found = bool(await _read(deps, _exists_query(entity), {KEYS_PARAM: [key]}))
@@ -99,6 +102,23 @@ async def explain(
         evaluated_at=compiled.now,
         clauses=tuple(_flatten(explanation.body, None, 0, iter(range(1_000_000)))),
     )
+
+
+async def _split_group(
+    deps: Deps, group: SplitGroupInfo, entity: Entity, key: str | int, member: bool
+) -> MembershipReport:
+    """A split group's members are its parent's members whose bucket it owns: say both."""
+    found = bool(await _read(deps, _exists_query(entity), {KEYS_PARAM: [key]}))
+    in_parent = await members.is_member(deps.db, group.parent_id, key)
+    bucket = bucket_of(group.seed, key)
+    owned = in_ranges(bucket, group.ranges)
+    shown = ", ".join(f"[{start}, {end})" for start, end in group.ranges)
+    clauses = (
+        Clause(0, None, 0, "and", in_parent and owned, ""),
+        Clause(1, 0, 1, "in the parent segment (active membership)", in_parent, ""),
+        Clause(2, 0, 1, f"bucket in {shown}", owned, f"bucket {bucket} of 10000"),
+    )
+    return MembershipReport(str(key), found, member, found and in_parent and owned, None, clauses)
 
 
 async def _compiled(deps: Deps, seg: SegmentRecord, now: datetime) -> CompiledSegment | None:
