@@ -71,6 +71,7 @@ async def refresh_segment(
                   "exited": outcome.exited}  # fmt: skip
         await reporter.phase(Phase.DONE, 100, status=outcome.status.value, **counts)
         await _collect_garbage(env, segment_id)
+        await _resample_after_big_change(env, (outcome.entered or 0) + (outcome.exited or 0))
     else:
         await reporter.phase(Phase.DONE, 100, status=outcome.status.value, reason=outcome.reason)
     return outcome
@@ -239,6 +240,17 @@ async def _member_count(env: RefreshEnv, claim: Claim, segment: SegmentInfo) -> 
     if segment.member_count is not None and segment.active_version == claim.base:
         return segment.member_count
     return len(await membership.read_members(env.graph, claim.segment_id, claim.base))
+
+
+# Past this many changed memberships, the (segmentId, key) index's statistics may say a segment
+# is tiny when it is huge (or the reverse) and the planner then sorts member pages instead of
+# reading them in index order. Neo4j resamples by itself only later.
+RESAMPLE_AFTER = 10_000
+
+
+async def _resample_after_big_change(env: RefreshEnv, changed: int) -> None:
+    if changed >= RESAMPLE_AFTER:
+        await env.graph.auto("CALL db.resampleOutdatedIndexes()")
 
 
 async def _collect_garbage(env: RefreshEnv, segment_id: str) -> None:

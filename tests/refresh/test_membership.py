@@ -300,3 +300,26 @@ async def test_an_incremental_refresh_of_some_profiles_equals_a_full_one(env: Re
     assert await active_members(env.graph, "high") == after
     full = await refresh_segment(env, "high", "MANUAL")
     assert (full.entered, full.exited, full.member_count) == (0, 0, len(after))
+
+
+async def test_a_big_change_schedules_index_resampling(
+    env: RefreshEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past RESAMPLE_AFTER changed memberships the refresh asks Neo4j to resample outdated
+    index statistics: the procedure must exist on Community and succeed in the run."""
+    import server.refresh.refresh as refresh_module
+
+    calls: list[int] = []
+    original = refresh_module._resample_after_big_change
+
+    async def counted(env: RefreshEnv, changed: int) -> None:
+        calls.append(changed)
+        await original(env, changed)
+
+    monkeypatch.setattr(refresh_module, "RESAMPLE_AFTER", 100)
+    monkeypatch.setattr(refresh_module, "_resample_after_big_change", counted)
+    await add_people(env.graph, SCORES)
+    await make_segment(env.graph, "high", "score >= 50")
+    outcome = await refresh_segment(env, "high", "MANUAL")
+    assert outcome.status is RunStatus.SUCCESSFUL
+    assert calls == [len(members_with(SCORES, 50))]
