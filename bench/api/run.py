@@ -218,6 +218,7 @@ def member_cursors(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--short", action="store_true", help="small sizes, for CI")
+    parser.add_argument("--keep", action="store_true", help="keep the data (to profile)")
     args = parser.parse_args()
     profiles, segments, samples = (20_000, 200, 60) if args.short else (1_000_000, 1_000, 400)
     settings = get_settings()
@@ -285,7 +286,8 @@ def main() -> None:
     finally:
         api.terminate()
         api.wait(timeout=30)
-        cleanup(driver)
+        if not args.keep:
+            cleanup(driver)
         driver.close()
 
 

@@ -66,12 +66,19 @@ def decode_gid(value: str, type_name: str) -> str | None:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def field(description: str, *, requires: Permission = Permission.READ_SEGMENTS) -> Callable[[F], F]:
+def field(
+    description: str,
+    *,
+    requires: Permission = Permission.READ_SEGMENTS,
+    graphql_type: Any | None = None,
+) -> Callable[[F], F]:
     """`@strawberry.field(description=...)` guarded by a permission, typed for mypy
-    (strawberry's overload is Any)."""
+    (strawberry's overload is Any). `graphql_type` overrides the type the annotation gives."""
     guard = [permissions.requires(requires)]
+    extra = {} if graphql_type is None else {"graphql_type": graphql_type}
     return cast(
-        "Callable[[F], F]", strawberry.field(description=description, permission_classes=guard)
+        "Callable[[F], F]",
+        strawberry.field(description=description, permission_classes=guard, **extra),
     )
 
 

