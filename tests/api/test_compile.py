@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import neo4j
+from typing import Any
 
+import neo4j
+import pytest
+
+from server.api.segments import preview
 from tests.api.conftest import Api, create_ok
 
 COMPILE = """
@@ -91,3 +95,42 @@ def test_make_static_and_dynamic(api: Api) -> None:
     manual = create_ok(api, name="expo", type="STATIC", definition=None)
     refused = api.data(DYNAMIC, id=manual["id"])["makeSegmentDynamic"]
     assert refused["userErrors"] == [{"code": "DEFINITION_REQUIRED", "field": ["id"]}]
+
+
+def test_large_audiences_get_a_sampled_estimate_within_its_margin(
+    api: Api, empty_graph: neo4j.Driver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sampled path, forced: the exact count 'times out' (budget patched to nothing for
+    the count form only) and about 600 of 4,000 profiles decide the estimate."""
+    empty_graph.execute_query(
+        "UNWIND range(1, 4000) AS i CREATE (:Customer {customerId: 'c' + i, "
+        "  city: CASE WHEN i % 10 < 3 THEN 'Oslo' ELSE 'Bergen' END})"
+    )
+    monkeypatch.setattr(preview, "SAMPLE_ABOVE", 1000)
+    monkeypatch.setattr(preview, "SAMPLE", 600)
+    real_run = preview._run
+
+    async def count_times_out(deps: Any, text: str, params: dict[str, Any],
+                              budget_s: float = preview.ESTIMATE_BUDGET_S) -> Any:  # fmt: skip
+        if text.endswith("RETURN count(n0) AS count"):
+            return None
+        return await real_run(deps, text, params, budget_s)
+
+    monkeypatch.setattr(preview, "_run", count_times_out)
+    text = "segment Customer where city = 'Oslo'"
+    query = COMPILE.replace("elapsedMs", "elapsedMs margin sampleSize")
+    estimate = api.data(query, text=text)["compileSegment"]["estimate"]
+    assert estimate["exact"] is False
+    assert estimate["audienceTotal"] == 4000
+    assert 400 <= estimate["sampleSize"] <= 800  # binomial(4000, 0.15): beyond 7 sigma
+    # The truth is 1,200; twice the 95% half-width fails about once in 10,000 runs.
+    assert abs(estimate["count"] - 1200) <= 2 * estimate["margin"]
+    assert 110 <= estimate["margin"] <= 190  # 1.96 * sqrt(0.3 * 0.7 / 600) * 4000 = 147
+
+
+def test_small_audiences_are_counted_exactly(api: Api, empty_graph: neo4j.Driver) -> None:
+    seed(empty_graph)
+    query = COMPILE.replace("elapsedMs", "elapsedMs margin sampleSize")
+    estimate = api.data(query, text="segment Customer where city = 'Oslo'")["compileSegment"]
+    assert (estimate["estimate"]["count"], estimate["estimate"]["margin"]) == (10, 0)
+    assert estimate["estimate"]["sampleSize"] is None

@@ -32,6 +32,10 @@ class ClauseEstimate:
 class SegmentEstimate:
     count: int | None = strawberry.field(description="Members; null when over the time budget.")
     exact: bool
+    margin: int | None = strawberry.field(
+        description="Half-width of the 95% interval of a sampled count; 0 when exact."
+    )
+    sample_size: int | None = strawberry.field(description="Profiles a sampled count read.")
     audience_total: int | None
     clauses: list[ClauseEstimate]
     elapsed_ms: int
@@ -39,7 +43,8 @@ class SegmentEstimate:
     @staticmethod
     def of(e: Estimate) -> SegmentEstimate:
         return SegmentEstimate(
-            count=e.count, exact=e.exact, audience_total=e.audience_total,
+            count=e.count, exact=e.exact, margin=e.margin, sample_size=e.sample_size,
+            audience_total=e.audience_total,
             clauses=[ClauseEstimate(text=t, count=c) for t, c in e.clauses],
             elapsed_ms=e.elapsed_ms,
         )  # fmt: skip

@@ -194,7 +194,7 @@ class Segment(relay.Node):
         found = await info.context.segments.load_many(list(node_ids))
         return [Segment.of(r) if r else None for r in found]
 
-    @field("Members of the active version.", graphql_type=int)
+    @field("Members of the active version.", graphql_type=int, requires=None)
     def member_count(self, info: Info) -> int | Awaitable[int]:
         # No query (and no task) per row of a list: the count every switch keeps, or none
         # before the first switch; a coroutine only for segments written before counts were.
