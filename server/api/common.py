@@ -11,6 +11,7 @@ from strawberry import relay
 from server.access import Permission
 from server.api import permissions
 from server.api.errors import Problem, UserErrorCode
+from server.store.records import Page
 
 strawberry.enum(UserErrorCode, description="Why a mutation input was refused.")
 
@@ -48,6 +49,25 @@ def page_info(cursors: Sequence[str], has_next: bool, after: str | None) -> rela
         start_cursor=cursors[0] if cursors else None,
         end_cursor=cursors[-1] if cursors else None,
     )
+
+
+R = TypeVar("R")
+N = TypeVar("N")
+C = TypeVar("C")
+
+
+def connection(
+    page: Page[R],
+    after: str | None,
+    node_of: Callable[[R], N],
+    edge: Callable[..., Any],
+    make: Callable[..., C],
+) -> C:
+    """A Relay connection of `page`: `edge(cursor=, node=)` per row, then
+    `make(edges=, page_info=, total_count=)`; one builder for every list in the API."""
+    edges = [edge(cursor=c, node=node_of(r)) for r, c in zip(page.items, page.cursors, strict=True)]
+    info = page_info(page.cursors, page.has_next, after)
+    return make(edges=edges, page_info=info, total_count=page.total)
 
 
 def segment_gid(segment_id: str) -> str:

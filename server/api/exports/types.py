@@ -8,7 +8,7 @@ from datetime import datetime
 import strawberry
 from strawberry import relay
 
-from server.api.common import field, page_info, segment_gid
+from server.api.common import connection, field, segment_gid
 from server.api.context import Info
 from server.api.exports import domain
 from server.api.exports.enums import DestinationKind, ExportRunStatus, ExportState, TriggerKind
@@ -142,10 +142,4 @@ class ExportConnection:
 
 
 def export_connection(page: Page[ExportRecord], after: str | None) -> ExportConnection:
-    edges = [
-        ExportEdge(cursor=c, node=Export.of(r))
-        for r, c in zip(page.items, page.cursors, strict=True)
-    ]
-    return ExportConnection(
-        edges=edges, page_info=page_info(page.cursors, page.has_next, after), total_count=page.total
-    )
+    return connection(page, after, Export.of, ExportEdge, ExportConnection)

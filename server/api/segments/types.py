@@ -12,7 +12,7 @@ from strawberry import relay
 from strawberry.scalars import JSON
 
 from server.access import Permission, mask_value
-from server.api.common import Span, field, page_info
+from server.api.common import Span, connection, field
 from server.api.context import Info
 from server.api.segments import history, reading
 from server.api.segments.enums import DependentKind
@@ -294,34 +294,21 @@ class SegmentConnection:
 
 
 def segment_connection(page: Page[SegmentRecord], after: str | None) -> SegmentConnection:
-    edges = [
-        SegmentEdge(cursor=c, node=Segment.of(r))
-        for r, c in zip(page.items, page.cursors, strict=True)
-    ]
-    return SegmentConnection(
-        edges=edges, page_info=page_info(page.cursors, page.has_next, after), total_count=page.total
-    )
+    return connection(page, after, Segment.of, SegmentEdge, SegmentConnection)
 
 
 def member_connection(
     page: Page[Member], after: str | None, columns: list[str], masked: frozenset[str]
 ) -> SegmentMemberConnection:
-    edges = [
-        SegmentMemberEdge(cursor=c, node=SegmentMember.of(m, columns, masked))
-        for m, c in zip(page.items, page.cursors, strict=True)
-    ]
-    return SegmentMemberConnection(
-        edges=edges, page_info=page_info(page.cursors, page.has_next, after), total_count=page.total
-    )
+    def node(m: Member) -> SegmentMember:
+        return SegmentMember.of(m, columns, masked)
+
+    return connection(page, after, node, SegmentMemberEdge, SegmentMemberConnection)
 
 
 def definition_connection(
     page: Page[DefinitionRecord], after: str | None
 ) -> SegmentDefinitionConnection:
-    edges = [
-        SegmentDefinitionEdge(cursor=c, node=SegmentDefinition.of(d))
-        for d, c in zip(page.items, page.cursors, strict=True)
-    ]
-    return SegmentDefinitionConnection(
-        edges=edges, page_info=page_info(page.cursors, page.has_next, after), total_count=page.total
+    return connection(
+        page, after, SegmentDefinition.of, SegmentDefinitionEdge, SegmentDefinitionConnection
     )
