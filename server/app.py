@@ -51,6 +51,7 @@ from server.api.auth import (
 )
 from server.api.context import Context, Deps
 from server.api.errors import code_error
+from server.api.live import ingest_endpoint
 from server.api.members_csv import members_csv
 from server.settings import Settings
 from server.store import Db, ensure_schema
@@ -237,7 +238,7 @@ class Metrics:
         return PlainTextResponse(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
 
 
-KNOWN_ROUTES = frozenset({"/graphql", "/healthz", "/readyz", "/metrics"})
+KNOWN_ROUTES = frozenset({"/graphql", "/healthz", "/readyz", "/metrics", "/ingest"})
 
 
 def _route_label(path: str) -> str:
@@ -326,6 +327,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/readyz", make_readyz(settings)),
         Route("/metrics", metrics.endpoint),
         Route("/segments/{id}/members.csv", members_csv(settings)),
+        Route("/ingest", ingest_endpoint(settings), methods=["POST"]),
     ]
     app = Starlette(routes=routes, lifespan=make_lifespan(settings))
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)

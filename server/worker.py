@@ -22,6 +22,9 @@ from graph_schema import default_schema, load_schema
 from server.exports import jobs as export_jobs
 from server.exports.runner import ExportEnv
 from server.exports.runner import run_export as run_one_export
+from server.live.incremental import apply_changes, redis_announcer
+from server.live.queue import drain, wake_if_waiting
+from server.live.records import Change
 from server.refresh.claims import SegmentBusy
 from server.refresh.config import RefreshSettings
 from server.refresh.definitions import grammar_compiler
@@ -57,6 +60,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     )
     graph = Graph(ctx["async_driver"], settings.neo4j_database)
     schema = load_schema(settings.schema_file) if settings.schema_file else default_schema()
+    ctx["schema"] = schema
     ctx["refresh_env"] = RefreshEnv(
         graph=graph,
         compiler=ctx.get("compiler") or grammar_compiler(schema),
@@ -141,6 +145,17 @@ async def run_export(ctx: dict[str, Any], run_id: str) -> dict[str, Any] | None:
     return None if run is None else {"runId": run.id, "status": run.status.value}
 
 
+async def apply_live_changes(ctx: dict[str, Any]) -> int:
+    """Apply the changes ingestion queued to the live segments (one applier at a time)."""
+    env: RefreshEnv = ctx["refresh_env"]
+    announce = redis_announcer(ctx["redis"])
+
+    async def apply(changes: list[Change]) -> None:
+        await apply_changes(env, ctx["schema"], changes, announce)
+
+    return await drain(ctx["redis"], apply)
+
+
 async def scheduled_refresh(ctx: dict[str, Any]) -> str | None:
     """Every minute: queue the segments whose schedule came due, skip the inactive ones, and
     queue again any requested refresh whose job was lost (a failed retry, a Redis restart);
@@ -152,6 +167,7 @@ async def scheduled_refresh(ctx: dict[str, Any]) -> str | None:
     submitted = await schedule_tick(ctx["redis"], env.graph, system, now)
     await reconcile(ctx["redis"], env.graph)
     await export_jobs.export_tick(ctx["redis"], ctx["export_env"].db, now)
+    await wake_if_waiting(ctx["redis"])  # changes whose applier was lost with a worker
     return submitted.job_id if submitted else None
 
 
@@ -167,6 +183,11 @@ def refresh_functions(refresh: RefreshSettings) -> list[Any]:
     ]
 
 
+def live_functions() -> list[Any]:
+    # Retried after a lost worker: the changes stay queued until applied.
+    return [func(apply_live_changes, timeout=3600, max_tries=5, keep_result=0)]
+
+
 def export_functions() -> list[Any]:
     # Failures are recorded on the run, not raised: a retry only follows a lost worker.
     return [func(run_export, timeout=6 * 3600, max_tries=3, keep_result=3600)]
@@ -177,7 +198,7 @@ _REFRESH = RefreshSettings()
 
 class WorkerSettings:
     functions: ClassVar[list[Any]] = [import_csv, *refresh_functions(_REFRESH),
-                                      *export_functions()]  # fmt: skip
+                                      *export_functions(), *live_functions()]  # fmt: skip
     cron_jobs: ClassVar[list[Any]] = [
         cron(scheduled_refresh, minute=None, second=0, unique=True, run_at_startup=True,
              timeout=300, keep_result=0),
@@ -186,4 +207,5 @@ class WorkerSettings:
     on_shutdown = shutdown
     redis_settings = redis_settings(get_settings())
     job_timeout = 3600
+    poll_delay = 0.05  # live changes should not wait half a second for a worker to look
     max_tries = 3

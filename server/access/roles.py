@@ -20,6 +20,7 @@ class Permission(StrEnum):
     MANAGE_SEGMENTS = "MANAGE_SEGMENTS"  # create, change, refresh, delete, static members
     MANAGE_EXPORTS = "MANAGE_EXPORTS"  # export destinations and their runs
     MANAGE_KEYS = "MANAGE_KEYS"  # API keys
+    WRITE_DATA = "WRITE_DATA"  # ingest profiles and interactions (live data)
     READ_PII = "READ_PII"  # see PII values and filter on PII attributes
 
 

@@ -8,11 +8,12 @@ import strawberry
 
 from server.api.common import subscription
 from server.api.context import Info
+from server.api.live import LiveSubscriptions
 from server.api.segments.progress import RefreshProgress, progress_events, segment_ids
 
 
 @strawberry.type
-class Subscription:
+class Subscription(LiveSubscriptions):
     @subscription(
         "Refresh progress and status changes: first the latest state of each asked segment, "
         "then every change. Without `segments`, every segment's."

@@ -1,0 +1,114 @@
+"""Apply a batch of changed records to every live segment: only the segments that read what
+changed, only the profiles the changes can move, inputs before the segments reading them.
+
+Each segment is re-evaluated with its compiled query restricted to those profile keys and
+written as a new membership version by the refresh engine (same claim, diff and atomic
+switch as a full refresh), so readers never see half an update and a periodic full refresh
+reconciles whatever a lost batch missed. Who entered and who left is published per segment.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from grammar import SegmentError, compile_segment
+from graph_schema import GraphSchema
+from server.live.affected import affected_keys
+from server.live.records import Change
+from server.live.write import group_by_entity
+from server.refresh import runs
+from server.refresh.claims import SegmentBusy
+from server.refresh.order import DependencyCycle, load_dependencies, topological_order
+from server.refresh.records import RefreshOutcome, RunStatus, SegmentInfo
+from server.refresh.refresh import RefreshEnv, refresh_segment
+from server.refresh.segments import load_definition, load_segments
+
+log = logging.getLogger("segments.live")
+MEMBERSHIP_CHANNEL = "membership:changes"
+LIVE_TYPES = frozenset({"DYNAMIC", "COMPOUND"})
+Announce = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+def is_live(segment: SegmentInfo) -> bool:
+    """Dynamic and compound segments that are active and valid follow data as it changes."""
+    return segment.type in LIVE_TYPES and segment.state == "ACTIVE" and segment.valid
+
+
+async def apply_changes(
+    env: RefreshEnv, schema: GraphSchema, changes: list[Change], announce: Announce
+) -> list[RefreshOutcome]:
+    """Re-evaluate the profiles `changes` can move in every live segment that reads them."""
+    changed = group_by_entity(changes)
+    segments = {s.id: s for s in await load_segments(env.graph) if is_live(s)}
+    deps = await load_dependencies(env.graph)
+    try:
+        order = topological_order(list(segments), deps)
+    except DependencyCycle:  # refused on save; the scheduled full refresh reports it
+        return []
+    moved: dict[str, set[Any]] = {}
+    outcomes = []
+    for segment_id in order:
+        segment = segments[segment_id]
+        keys = await _direct_keys(env, schema, segment, changed)
+        for ref in deps.get(segment_id, ()):
+            keys |= moved.get(ref, set())
+        if not keys:
+            continue
+        outcome = await _refresh_keys(env, segment_id, sorted(keys, key=str))
+        outcomes.append(outcome)
+        if (
+            outcome.status is RunStatus.SUCCESSFUL
+            and outcome.version
+            and (outcome.entered or outcome.exited)
+        ):
+            event = await _membership_event(env, outcome)
+            moved[segment_id] = set(event["entered"]) | set(event["exited"])
+            await announce(event)
+    return outcomes
+
+
+async def _direct_keys(
+    env: RefreshEnv, schema: GraphSchema, segment: SegmentInfo, changed: dict[str, list[Any]]
+) -> set[Any]:
+    if segment.split is not None:  # a split group moves only with its parent
+        return set()
+    definition = await load_definition(env.graph, segment.id)
+    if definition is None or not definition.text.strip():
+        return set()
+    try:
+        compiled = compile_segment(definition.text, schema, timezone=segment.timezone)
+    except SegmentError:
+        return set()  # the schema changed under it: the full refresh reports the failure
+    return await affected_keys(env.graph, compiled.bound, changed)
+
+
+async def _refresh_keys(env: RefreshEnv, segment_id: str, keys: list[Any]) -> RefreshOutcome:
+    try:
+        return await refresh_segment(env, segment_id, "LIVE", keys=keys)
+    except SegmentBusy:  # a full refresh holds it: it reads the new data anyway
+        return RefreshOutcome(segment_id=segment_id, status=RunStatus.SKIPPED, reason="busy")
+
+
+async def _membership_event(env: RefreshEnv, outcome: RefreshOutcome) -> dict[str, Any]:
+    assert outcome.version is not None
+    version, segment_id = outcome.version, outcome.segment_id
+    entered = await runs.entered_keys(env.graph, segment_id, version, first=outcome.entered or 0)
+    exited = await runs.exited_keys(env.graph, segment_id, version, first=outcome.exited or 0)
+    return {
+        "segmentId": segment_id,
+        "version": version,
+        "at": datetime.now(UTC).isoformat(),
+        "entered": entered,
+        "exited": exited,
+    }
+
+
+def redis_announcer(redis: Any) -> Announce:
+    async def announce(event: dict[str, Any]) -> None:
+        await redis.publish(MEMBERSHIP_CHANNEL, json.dumps(event, default=str))
+
+    return announce

@@ -1,0 +1,82 @@
+"""The hand-off between an accepted batch and the workers: changes wait in a Redis list and
+one applier at a time drains it, so a burst of small batches costs one pass per segment, not
+one per batch.
+
+At least once: an applier reads changes without removing them, applies them, then trims
+what it applied; a worker killed in between leaves them for the next applier (applying a
+change twice is harmless). The data itself is already committed in Neo4j when a batch is
+accepted, and the scheduled full refresh reconciles anything Redis loses.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from arq.connections import ArqRedis
+
+from server.live.records import Change
+
+T = TypeVar("T")
+CHANGES = "live:changes"
+PENDING = "live:pending"  # set while an applier job is queued and has not started draining
+LOCK = "live:applier"
+APPLY_TASK = "apply_live_changes"
+BATCH = 5_000
+LOCK_MS = 120_000
+
+
+async def queue_changes(redis: ArqRedis, changes: list[Change]) -> None:
+    if not changes:
+        return
+    await _sure(redis.rpush(CHANGES, *(json.dumps(c.to_json(), default=str) for c in changes)))
+    await wake_applier(redis)
+
+
+async def wake_applier(redis: ArqRedis) -> None:
+    """Queue an applier unless one is queued already (the flag) or the list is empty."""
+    if await redis.set(PENDING, "1", nx=True, px=LOCK_MS):
+        await redis.enqueue_job(APPLY_TASK, _job_id=f"live:apply:{uuid.uuid4().hex}")
+
+
+async def wake_if_waiting(redis: ArqRedis) -> None:
+    """For the scheduler's tick: changes waiting with no applier (one lost with a worker)."""
+    if await _sure(redis.llen(CHANGES)):
+        await wake_applier(redis)
+
+
+async def drain(redis: ArqRedis, apply: Callable[[list[Change]], Awaitable[Any]]) -> int:
+    """Apply queued changes until none are left; returns how many. Only one drainer runs at a
+    time (a lock): a second one returns at once, the first sees its changes on its next loop."""
+    token = uuid.uuid4().hex
+    if not await redis.set(LOCK, token, nx=True, px=LOCK_MS):
+        return 0
+    done = 0
+    try:
+        while True:
+            await redis.delete(PENDING)  # from here on, new changes queue a new applier
+            raw: list[bytes] = await _sure(redis.lrange(CHANGES, 0, BATCH - 1))
+            if not raw:
+                break
+            await apply([_change(r) for r in raw])
+            await _sure(redis.ltrim(CHANGES, len(raw), -1))
+            await redis.pexpire(LOCK, LOCK_MS)
+            done += len(raw)
+    finally:
+        if await redis.get(LOCK) == token.encode():
+            await redis.delete(LOCK)
+    if await _sure(redis.llen(CHANGES)):  # pushed between our last read and the lock's release
+        await wake_applier(redis)
+    return done
+
+
+async def _sure(value: Awaitable[T] | T) -> T:
+    """redis-py types list commands as sync-or-async; on an async client they are awaitable."""
+    return await value if isinstance(value, Awaitable) else value
+
+
+def _change(raw: bytes | str) -> Change:
+    found = json.loads(raw)
+    return Change(entity=found["entity"], key=found["key"])

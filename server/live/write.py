@@ -1,0 +1,125 @@
+"""Validated upserts -> Neo4j, in one transaction: all of a batch's accepted records or none.
+
+Idempotent by key: nodes are MERGEd on their entity key, links MERGEd, so a retried batch
+changes nothing. Labels, relationship types and property names come from the graph schema
+(quoted by `quote_identifier`); every value is a parameter.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from graph_schema import AttrType, Entity, quote_identifier
+from server.live.records import Change, Link, RecordError, Upsert
+from server.store.db import Db, Tx, rows
+
+_CONVERT = {AttrType.DATE: "date", AttrType.DATETIME: "datetime"}
+
+
+def _upsert_query(entity: Entity) -> str:
+    label, key = quote_identifier(entity.label), quote_identifier(entity.key)
+    sets = []
+    for attribute in entity.attributes:
+        if attribute.name == entity.key:
+            continue
+        name = quote_identifier(attribute.name)
+        fn = _CONVERT.get(attribute.type)
+        value = f"{fn}(r.v.{name})" if fn else f"r.v.{name}"
+        sets.append(
+            f"n.{name} = CASE WHEN r.drop.{name} THEN null "
+            f"WHEN r.v.{name} IS NULL THEN n.{name} ELSE {value} END"
+        )
+    tail = f" SET {', '.join(sets)}" if sets else ""
+    return f"UNWIND $rows AS r MERGE (n:{label} {{{key}: r.key}}){tail}"
+
+
+def _link_query(entity: Entity, link: Link) -> str:
+    mine = f"(a:{quote_identifier(entity.label)} {{{quote_identifier(entity.key)}: r.a}})"
+    other = f"(b:{quote_identifier(link.other.label)} {{{quote_identifier(link.other.key)}: r.b}})"
+    rel = quote_identifier(link.relationship.type)
+    arrow = f"(a)-[:{rel}]->(b)" if link.outgoing else f"(b)-[:{rel}]->(a)"
+    return f"UNWIND $rows AS r MATCH {mine} MATCH {other} MERGE {arrow}"
+
+
+def _exists_query(entity: Entity) -> str:
+    label, key = quote_identifier(entity.label), quote_identifier(entity.key)
+    return f"UNWIND $keys AS k MATCH (n:{label} {{{key}: k}}) RETURN collect(k) AS found"
+
+
+async def write_records(db: Db, upserts: list[Upsert]) -> tuple[list[Change], list[RecordError]]:
+    """Write the upserts whose links reach existing records (or records of the batch); the
+    others come back as errors. Returns the changed records."""
+
+    async def work(tx: Tx) -> tuple[list[Change], list[RecordError]]:
+        errors = await _missing_link_targets(tx, upserts)
+        refused = {e.index for e in errors}
+        accepted = [u for u in upserts if u.index not in refused]
+        await _write_nodes(tx, accepted)
+        await _write_links(tx, accepted)
+        return _changes(accepted), errors
+
+    return await db.write(work)
+
+
+async def _missing_link_targets(tx: Tx, upserts: list[Upsert]) -> list[RecordError]:
+    in_batch = {(u.entity.name, u.key) for u in upserts}
+    wanted: dict[str, tuple[Entity, set[Any]]] = {}
+    for u in upserts:
+        for link in u.links:
+            if (link.other.name, link.other_key) not in in_batch:
+                wanted.setdefault(link.other.name, (link.other, set()))[1].add(link.other_key)
+    existing: set[tuple[str, Any]] = set()
+    for name, (entity, keys) in wanted.items():
+        found = await rows(tx, _exists_query(entity), keys=list(keys))
+        existing |= {(name, k) for k in found[0]["found"]}
+    errors = []
+    for u in upserts:
+        for i, link in enumerate(u.links):
+            target = (link.other.name, link.other_key)
+            if target not in in_batch and target not in existing:
+                message = f"no {link.other.name} with key {link.other_key!r}"
+                errors.append(RecordError(u.index, ("links", str(i), "key"), "NOT_FOUND", message))
+    return errors
+
+
+async def _write_nodes(tx: Tx, upserts: Iterable[Upsert]) -> None:
+    by_entity: dict[str, tuple[Entity, list[dict[str, Any]]]] = {}
+    for u in upserts:
+        row = {
+            "key": u.key,
+            "v": {k: v for k, v in u.values.items() if v is not None},
+            "drop": {k: True for k, v in u.values.items() if v is None},
+        }
+        by_entity.setdefault(u.entity.name, (u.entity, []))[1].append(row)
+    for entity, batch in by_entity.values():
+        await rows(tx, _upsert_query(entity), rows=batch)
+
+
+async def _write_links(tx: Tx, upserts: Iterable[Upsert]) -> None:
+    groups: dict[tuple[str, str, str, bool], tuple[Entity, Link, list[dict[str, Any]]]] = {}
+    for u in upserts:
+        for link in u.links:
+            group = (u.entity.name, link.relationship.type, link.other.name, link.outgoing)
+            found = groups.setdefault(group, (u.entity, link, []))
+            found[2].append({"a": u.key, "b": link.other_key})
+    for entity, link, batch in groups.values():
+        await rows(tx, _link_query(entity, link), rows=batch)
+
+
+def _changes(upserts: Iterable[Upsert]) -> list[Change]:
+    seen: dict[tuple[str, Any], Change] = {}
+    for u in upserts:
+        seen.setdefault((u.entity.name, u.key), Change(u.entity.name, u.key))
+        for link in u.links:  # a new link changes both ends' neighbourhoods
+            seen.setdefault((link.other.name, link.other_key),
+                            Change(link.other.name, link.other_key))  # fmt: skip
+    return list(seen.values())
+
+
+def group_by_entity(changes: Iterable[Change]) -> dict[str, list[Any]]:
+    found: dict[str, list[Any]] = defaultdict(list)
+    for c in changes:
+        found[c.entity].append(c.key)
+    return dict(found)
