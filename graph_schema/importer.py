@@ -122,6 +122,9 @@ def import_directory(
         run = _Run(session, schema, strict, batch_size, max_bad_rows, progress, len(tasks))
         for index, task in enumerate(tasks):
             run.files.append(_import_file(run, task, index))
+        # Fresh data, stale index statistics: until Neo4j resamples, a segment's EXISTS
+        # subquery can plan an index seek per profile (measured: 27M db hits instead of 50k).
+        session.run("CALL db.resampleOutdatedIndexes()").consume()
     return ImportReport(
         files=tuple(run.files),
         bad_rows=tuple(run.bad),

@@ -3,13 +3,16 @@ audience along every relationship chain the definition reads (`grammar.neighbour
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import fields, is_dataclass
 from typing import Any
 
 from grammar import bound as b
 from grammar.cypher import escape
 from grammar.neighbourhood import Chain, chains_of
 from graph_schema import Direction
+from server.live.records import Change
 from server.refresh.graph import Graph
 
 
@@ -29,10 +32,44 @@ def reverse_query(chain: Chain) -> str:
     )
 
 
+def attributes_read(segment: b.BoundSegment) -> dict[str, set[str]]:
+    """Entity name -> the attributes of it the definition reads (any depth)."""
+    found: dict[str, set[str]] = defaultdict(set)
+    for prop in _properties(segment.body):
+        if prop.relationship is None:
+            found[prop.entity.name].add(prop.attribute.name)
+    return found
+
+
+def _properties(node: Any) -> Iterator[b.BoundProperty]:
+    """Every BoundProperty in a bound tree (frozen dataclasses and tuples of them)."""
+    if isinstance(node, b.BoundProperty):
+        yield node
+    elif isinstance(node, tuple):
+        for item in node:
+            yield from _properties(item)
+    elif is_dataclass(node) and not isinstance(node, type):
+        for f in fields(node):
+            value = getattr(node, f.name)
+            if is_dataclass(value) or isinstance(value, tuple):
+                yield from _properties(value)
+
+
+def relevant(changes: Iterable[Change], reads: Mapping[str, set[str]]) -> dict[str, list[Any]]:
+    """Entity -> keys of the changes that can matter to a segment reading `reads`: new records
+    and new links always; otherwise only when an attribute it reads was written."""
+    found: dict[str, list[Any]] = defaultdict(list)
+    for c in changes:
+        if c.structural or reads.get(c.entity, set()) & set(c.attributes):
+            found[c.entity].append(c.key)
+    return found
+
+
 async def affected_keys(
-    graph: Graph, segment: b.BoundSegment, changed: Mapping[str, list[Any]]
+    graph: Graph, segment: b.BoundSegment, changes: Iterable[Change]
 ) -> set[Any]:
     """Keys of the segment's audience whose membership the changed records can alter."""
+    changed = relevant(changes, attributes_read(segment))
     found: set[Any] = set(changed.get(segment.audience.name, ()))
     for chain in chains_of(segment):
         if not chain.steps:

@@ -19,7 +19,6 @@ from grammar import SegmentError, compile_segment
 from graph_schema import GraphSchema
 from server.live.affected import affected_keys
 from server.live.records import Change
-from server.live.write import group_by_entity
 from server.refresh import runs
 from server.refresh.claims import SegmentBusy
 from server.refresh.order import DependencyCycle, load_dependencies, topological_order
@@ -42,7 +41,6 @@ async def apply_changes(
     env: RefreshEnv, schema: GraphSchema, changes: list[Change], announce: Announce
 ) -> list[RefreshOutcome]:
     """Re-evaluate the profiles `changes` can move in every live segment that reads them."""
-    changed = group_by_entity(changes)
     segments = {s.id: s for s in await load_segments(env.graph) if is_live(s)}
     deps = await load_dependencies(env.graph)
     try:
@@ -53,7 +51,7 @@ async def apply_changes(
     outcomes = []
     for segment_id in order:
         segment = segments[segment_id]
-        keys = await _direct_keys(env, schema, segment, changed)
+        keys = await _direct_keys(env, schema, segment, changes)
         for ref in deps.get(segment_id, ()):
             keys |= moved.get(ref, set())
         if not keys:
@@ -72,7 +70,7 @@ async def apply_changes(
 
 
 async def _direct_keys(
-    env: RefreshEnv, schema: GraphSchema, segment: SegmentInfo, changed: dict[str, list[Any]]
+    env: RefreshEnv, schema: GraphSchema, segment: SegmentInfo, changes: list[Change]
 ) -> set[Any]:
     if segment.split is not None:  # a split group moves only with its parent
         return set()
@@ -83,7 +81,7 @@ async def _direct_keys(
         compiled = compile_segment(definition.text, schema, timezone=segment.timezone)
     except SegmentError:
         return set()  # the schema changed under it: the full refresh reports the failure
-    return await affected_keys(env.graph, compiled.bound, changed)
+    return await affected_keys(env.graph, compiled.bound, changes)
 
 
 async def _refresh_keys(env: RefreshEnv, segment_id: str, keys: list[Any]) -> RefreshOutcome:

@@ -79,4 +79,7 @@ async def _sure(value: Awaitable[T] | T) -> T:
 
 def _change(raw: bytes | str) -> Change:
     found = json.loads(raw)
-    return Change(entity=found["entity"], key=found["key"])
+    return Change(
+        entity=found["entity"], key=found["key"],
+        attributes=tuple(found.get("attributes", ())), structural=found.get("structural", True),
+    )  # fmt: skip

@@ -39,9 +39,12 @@ class Change:
 
     entity: str
     key: Any
+    attributes: tuple[str, ...] = ()  # the attributes written
+    structural: bool = True  # a new record or a new link: any segment reaching it may move
 
     def to_json(self) -> dict[str, Any]:
-        return {"entity": self.entity, "key": self.key}
+        return {"entity": self.entity, "key": self.key, "attributes": list(self.attributes),
+                "structural": self.structural}  # fmt: skip
 
 
 @dataclass(slots=True)

@@ -56,9 +56,10 @@ async def write_records(db: Db, upserts: list[Upsert]) -> tuple[list[Change], li
         errors = await _missing_link_targets(tx, upserts)
         refused = {e.index for e in errors}
         accepted = [u for u in upserts if u.index not in refused]
+        existing = await _existing(tx, accepted)
         await _write_nodes(tx, accepted)
         await _write_links(tx, accepted)
-        return _changes(accepted), errors
+        return _changes(accepted, existing), errors
 
     return await db.write(work)
 
@@ -82,6 +83,18 @@ async def _missing_link_targets(tx: Tx, upserts: list[Upsert]) -> list[RecordErr
                 message = f"no {link.other.name} with key {link.other_key!r}"
                 errors.append(RecordError(u.index, ("links", str(i), "key"), "NOT_FOUND", message))
     return errors
+
+
+async def _existing(tx: Tx, upserts: list[Upsert]) -> set[tuple[str, Any]]:
+    """The records that exist before the write: the others are new (structural changes)."""
+    wanted: dict[str, tuple[Entity, set[Any]]] = {}
+    for u in upserts:
+        wanted.setdefault(u.entity.name, (u.entity, set()))[1].add(u.key)
+    found: set[tuple[str, Any]] = set()
+    for name, (entity, keys) in wanted.items():
+        records = await rows(tx, _exists_query(entity), keys=list(keys))
+        found |= {(name, k) for k in records[0]["found"]}
+    return found
 
 
 async def _write_nodes(tx: Tx, upserts: Iterable[Upsert]) -> None:
@@ -108,18 +121,19 @@ async def _write_links(tx: Tx, upserts: Iterable[Upsert]) -> None:
         await rows(tx, _link_query(entity, link), rows=batch)
 
 
-def _changes(upserts: Iterable[Upsert]) -> list[Change]:
-    seen: dict[tuple[str, Any], Change] = {}
+def _changes(upserts: Iterable[Upsert], existing: set[tuple[str, Any]]) -> list[Change]:
+    """One change a record: the attributes written, or structural (new, or linked anew)."""
+    attributes: dict[tuple[str, Any], set[str]] = defaultdict(set)
+    structural: set[tuple[str, Any]] = set()
     for u in upserts:
-        seen.setdefault((u.entity.name, u.key), Change(u.entity.name, u.key))
+        record = (u.entity.name, u.key)
+        attributes[record] |= set(u.values)
+        if record not in existing or u.links:
+            structural.add(record)
         for link in u.links:  # a new link changes both ends' neighbourhoods
-            seen.setdefault((link.other.name, link.other_key),
-                            Change(link.other.name, link.other_key))  # fmt: skip
-    return list(seen.values())
-
-
-def group_by_entity(changes: Iterable[Change]) -> dict[str, list[Any]]:
-    found: dict[str, list[Any]] = defaultdict(list)
-    for c in changes:
-        found[c.entity].append(c.key)
-    return dict(found)
+            structural.add((link.other.name, link.other_key))
+            attributes.setdefault((link.other.name, link.other_key), set())
+    return [
+        Change(entity, key, tuple(sorted(attrs)), (entity, key) in structural)
+        for (entity, key), attrs in attributes.items()
+    ]

@@ -38,8 +38,11 @@ CITIES = ["Oslo", "Rome", None]
 
 
 def customer(rng: random.Random, key: str) -> dict[str, Any]:
-    return {"entity": "Customer", "key": key, "properties": {
-        "city": rng.choice(CITIES), "satisfaction": rng.randrange(0, 101)}}  # fmt: skip
+    """Some of city, satisfaction and an attribute no segment reads (which must move nobody)."""
+    values = {"city": rng.choice(CITIES), "satisfaction": rng.randrange(0, 101),
+              "jobTitle": rng.choice(["cto", "cfo"])}  # fmt: skip
+    chosen = rng.sample(sorted(values), rng.randrange(1, 4))
+    return {"entity": "Customer", "key": key, "properties": {k: values[k] for k in chosen}}
 
 
 def order(rng: random.Random, key: str, customers: list[str]) -> dict[str, Any]:

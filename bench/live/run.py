@@ -1,0 +1,204 @@
+"""Live membership latency: from an accepted change to its visible effect on a segment.
+
+    python -m bench.live.run            # 200k profiles, 20 live segments
+    python -m bench.live.run --short    # 10k profiles, 10 live segments (CI)
+
+Its own data model (`bench/live/schema.yaml`, labels `Live*`, segments `live_*`), removed at the
+end; a real worker process (`segments worker`) applies the changes. Measured:
+- latency: one change at a time (a customer's score crossing a segment's threshold, or an
+  order's total crossing another's), from `ingest` returning to the member being visible;
+- throughput: changes sent as fast as accepted for a few seconds, then the time until all are
+  visible (sustained changes per second);
+- the cost of one live change against a full refresh of the same segment, as a ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import neo4j
+from arq.connections import ArqRedis, RedisSettings, create_pool
+
+from graph_schema import load_schema
+from server.live.ingest import ingest
+from server.refresh.definitions import grammar_compiler
+from server.refresh.graph import Graph
+from server.refresh.passes import refresh_pass
+from server.refresh.refresh import RefreshEnv, refresh_segment
+from server.refresh.schema import ensure_refresh_schema
+from server.settings import get_settings
+from server.store.db import Db
+from server.store.members import is_member
+
+SCHEMA = Path(__file__).with_name("schema.yaml")
+HIGH = "segment LiveCustomer where score >= {t}"
+BUYERS = "segment LiveCustomer where any LiveOrder (total > {t})"
+
+
+async def _quiet(event: dict[str, Any]) -> None:
+    return None
+
+
+def seed(driver: neo4j.Driver, profiles: int) -> None:
+    for stmt in (
+        "CREATE CONSTRAINT live_customer IF NOT EXISTS "
+        "FOR (c:LiveCustomer) REQUIRE c.customerId IS UNIQUE",
+        "CREATE CONSTRAINT live_order IF NOT EXISTS FOR (o:LiveOrder) REQUIRE o.orderId IS UNIQUE",
+        "CREATE INDEX live_customer_score IF NOT EXISTS FOR (c:LiveCustomer) ON (c.score)",
+        "CREATE INDEX live_order_total IF NOT EXISTS FOR (o:LiveOrder) ON (o.total)",
+    ):  # fmt: skip
+        driver.execute_query(stmt)
+    for start in range(0, profiles, 20_000):
+        driver.execute_query(
+            "UNWIND range($s, $e - 1) AS i "
+            "CREATE (c:LiveCustomer {customerId: 'l' + i, score: i % 100, city: 'x'}) "
+            "CREATE (c)-[:LIVE_PLACED]->(:LiveOrder {orderId: 'lo' + i, total: toFloat(i % 1000)})",
+            s=start, e=min(start + 20_000, profiles),
+        )  # fmt: skip
+    driver.execute_query("CALL db.resampleOutdatedIndexes()")  # as the importer does
+
+
+def cleanup(driver: neo4j.Driver) -> None:
+    with driver.session() as s:
+        for label in ("LiveCustomer", "LiveOrder"):
+            s.run(f"MATCH (n:{label}) CALL (n) {{ DETACH DELETE n }} "
+                  "IN TRANSACTIONS OF 10000 ROWS").consume()  # fmt: skip
+        s.run(
+            "MATCH (s:_Segment) WHERE s.name STARTS WITH 'live_' "
+            "OPTIONAL MATCH (s)-[:_HAS_RUN|_HAS_DEFINITION]->(x) DETACH DELETE s, x"
+        ).consume()
+
+
+def create_segments(driver: neo4j.Driver, count: int) -> dict[str, str]:
+    """Segments written as the API stores them (valid, active, dynamic)."""
+    made = {}
+    for i in range(count):
+        sid = f"live_{i}"
+        text = (HIGH if i % 2 == 0 else BUYERS).format(t=50 + i if i % 2 == 0 else 500 + i)
+        driver.execute_query(
+            "CREATE (s:_Segment {id: $id, name: $id, displayName: $id, type: 'DYNAMIC', "
+            " state: 'ACTIVE', valid: true, status: 'NOT_STARTED', audience: 'LiveCustomer', "
+            " timezone: 'UTC', scheduleKind: 'MANUAL', definitionVersion: 1, activeVersion: 0, "
+            " versionSeq: 0, tags: [], lostInputs: [], createdAt: datetime(), "
+            " updatedAt: datetime(), createdBy: 'bench'}) "
+            "CREATE (s)-[:_HAS_DEFINITION]->(:_SegmentDefinition {segmentId: $id, version: 1, "
+            " text: $text, valid: true, references: []})",
+            id=sid, text=text,
+        )  # fmt: skip
+        made[sid] = text
+    return made
+
+
+def start_worker() -> subprocess.Popen[bytes]:
+    env = {**os.environ, "SCHEMA_FILE": str(SCHEMA)}
+    return subprocess.Popen([sys.executable, "-m", "server.cli", "worker"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+
+
+async def wait_member(db: Db, sid: str, key: str, want: bool, timeout: float = 30) -> float:
+    start = time.perf_counter()
+    while time.perf_counter() - start < timeout:
+        if await is_member(db, sid, key) is want:
+            return time.perf_counter() - start
+        await asyncio.sleep(0.005)
+    raise SystemExit(f"{key} never became {'a member' if want else 'no member'} of {sid}")
+
+
+async def main_async(profiles: int, segments: int, samples: int) -> None:
+    settings = get_settings()
+    auth = (settings.neo4j_user, settings.neo4j_password)
+    sync = neo4j.GraphDatabase.driver(settings.neo4j_uri, auth=auth)
+    cleanup(sync)
+    print(f"setup: {profiles:,} profiles with an order each, {segments} live segments")
+    seed(sync, profiles)
+    made = create_segments(sync, segments)
+    driver = neo4j.AsyncGraphDatabase.driver(settings.neo4j_uri, auth=auth,
+                                             notifications_min_severity="OFF")  # fmt: skip
+    graph, db = Graph(driver, settings.neo4j_database), Db(driver, settings.neo4j_database)
+    await ensure_refresh_schema(graph)
+    schema = load_schema(SCHEMA)
+    env = RefreshEnv(graph=graph, compiler=grammar_compiler(schema), publish=_quiet,
+                     batch_size=20_000)  # fmt: skip
+    started = time.perf_counter()
+    await refresh_pass(env, list(made), "MANUAL")
+    full_all = time.perf_counter() - started
+    started = time.perf_counter()
+    await refresh_segment(env, "live_0", "MANUAL")
+    full_one = time.perf_counter() - started
+    redis: ArqRedis = await create_pool(RedisSettings.from_dsn(settings.redis_url))
+    worker = start_worker()
+    rng = random.Random(5)
+    try:
+        await asyncio.sleep(3)  # the worker's startup (drivers, indexes)
+        latencies = []
+        for n in range(samples):
+            i = rng.randrange(profiles)
+            key = f"l{i}"
+            if n % 2 == 0:  # a profile attribute: live_0 is score >= 50
+                joins = not await is_member(db, "live_0", key)
+                record = {"entity": "LiveCustomer", "key": key,
+                          "properties": {"score": 99 if joins else 1}}  # fmt: skip
+                sid = "live_0"
+            else:  # one hop away: live_1 is any LiveOrder (total > 501)
+                joins = not await is_member(db, "live_1", key)
+                record = {"entity": "LiveOrder", "key": f"lo{i}",
+                          "properties": {"total": 900.0 if joins else 1.0}}  # fmt: skip
+                sid = "live_1"
+            await ingest(db, redis, schema, [record])
+            latencies.append(await wait_member(db, sid, key, joins))
+        latencies.sort()
+        p50, p95 = statistics.median(latencies), latencies[int(0.95 * len(latencies)) - 1]
+        print(f"\nlatency, accepted change -> visible membership ({samples} changes, "
+              f"{segments} live segments):  p50 {p50 * 1000:.0f} ms   p95 {p95 * 1000:.0f} ms   "
+              f"(target p95 <= 1 s)")  # fmt: skip
+        sent, start = 0, time.perf_counter()
+        last: tuple[str, bool] = ("", False)
+        while time.perf_counter() - start < 5:
+            batch = []
+            for _ in range(20):
+                i = rng.randrange(profiles)
+                score = rng.randrange(100)
+                batch.append({"entity": "LiveCustomer", "key": f"l{i}",
+                              "properties": {"score": score}})  # fmt: skip
+                last = (f"l{i}", score >= 50)
+            await ingest(db, redis, schema, batch)
+            sent += len(batch)
+        sending = time.perf_counter() - start
+        await wait_member(db, "live_0", last[0], last[1], timeout=300)
+        drained = time.perf_counter() - start
+        print(
+            f"throughput: {sent:,} changes sent in {sending:.1f} s, all visible after "
+            f"{drained:.1f} s: {sent / drained:,.0f} changes/s sustained (target >= 200)"
+        )
+        print(
+            f"one live change (p50) against a full refresh of one segment ({full_one:.2f} s): "
+            f"x{full_one / p50:.0f} cheaper; full refresh of all {segments}: {full_all:.1f} s"
+        )
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+        await redis.aclose()
+        await driver.close()
+        cleanup(sync)
+        sync.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--short", action="store_true", help="small sizes, for CI")
+    args = parser.parse_args()
+    sizes = (10_000, 10, 20) if args.short else (200_000, 20, 100)
+    asyncio.run(main_async(*sizes))
+
+
+if __name__ == "__main__":
+    main()
