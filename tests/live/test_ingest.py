@@ -134,3 +134,26 @@ async def _burst(settings: Settings) -> None:
     finally:
         await shutdown(worker.ctx)
         await pool.aclose()
+
+
+def test_membership_changes_stream_on_the_subscription(
+    api: Api, empty_graph: neo4j.Driver, settings: Settings
+) -> None:
+    seg = create_ok(api, name="oslo", definition={"text": "segment Customer where city = 'Oslo'"})
+    query = ("subscription($ids: [ID!]) { membershipChanges(segments: $ids) "
+             "{ segmentId version entered exited } }")  # fmt: skip
+    with api.client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+        ws.send_json({"type": "connection_init"})
+        assert ws.receive_json()["type"] == "connection_ack"
+        ws.send_json({"id": "1", "type": "subscribe",
+                      "payload": {"query": query, "variables": {"ids": [seg["id"]]}}})  # fmt: skip
+        api.data(INGEST, records=BATCH)
+        asyncio.run(_burst(settings))
+        event = ws.receive_json()["payload"]["data"]["membershipChanges"]
+        assert event == {"segmentId": seg["id"], "version": 1, "entered": ["c1"], "exited": []}
+        api.data(INGEST, records=[{"entity": "Customer", "key": "c1",
+                                   "properties": {"city": "Rome"}}])  # fmt: skip
+        asyncio.run(_burst(settings))
+        event = ws.receive_json()["payload"]["data"]["membershipChanges"]
+        assert (event["version"], event["entered"], event["exited"]) == (2, [], ["c1"])
+        ws.send_json({"id": "1", "type": "complete"})
