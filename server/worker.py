@@ -25,6 +25,8 @@ from server.exports.runner import run_export as run_one_export
 from server.live.incremental import apply_changes, redis_announcer
 from server.live.queue import drain, wake_if_waiting
 from server.live.records import Change
+from server.live.webhooks import MAX_TRIES as WEBHOOK_TRIES
+from server.live.webhooks import deliver, queue_deliveries
 from server.refresh.claims import SegmentBusy
 from server.refresh.config import RefreshSettings
 from server.refresh.definitions import grammar_compiler
@@ -148,12 +150,21 @@ async def run_export(ctx: dict[str, Any], run_id: str) -> dict[str, Any] | None:
 async def apply_live_changes(ctx: dict[str, Any]) -> int:
     """Apply the changes ingestion queued to the live segments (one applier at a time)."""
     env: RefreshEnv = ctx["refresh_env"]
-    announce = redis_announcer(ctx["redis"])
+    publish = redis_announcer(ctx["redis"])
+
+    async def announce(event: dict[str, Any]) -> None:
+        await publish(event)
+        await queue_deliveries(ctx["redis"], ctx["export_env"].db, event)
 
     async def apply(changes: list[Change]) -> None:
         await apply_changes(env, ctx["schema"], changes, announce)
 
     return await drain(ctx["redis"], apply)
+
+
+async def deliver_webhook(ctx: dict[str, Any], webhook_id: str, event: dict[str, Any]) -> int:
+    """POST one membership event to one webhook (job id = its idempotency key)."""
+    return await deliver(ctx["export_env"].db, webhook_id, event, ctx.get("job_try", 1))
 
 
 async def scheduled_refresh(ctx: dict[str, Any]) -> str | None:
@@ -185,7 +196,10 @@ def refresh_functions(refresh: RefreshSettings) -> list[Any]:
 
 def live_functions() -> list[Any]:
     # Retried after a lost worker: the changes stay queued until applied.
-    return [func(apply_live_changes, timeout=3600, max_tries=5, keep_result=0)]
+    return [
+        func(apply_live_changes, timeout=3600, max_tries=5, keep_result=0),
+        func(deliver_webhook, timeout=60, max_tries=WEBHOOK_TRIES, keep_result=3600),
+    ]
 
 
 def export_functions() -> list[Any]:

@@ -20,12 +20,29 @@ from server.api.auth import (
     identify_headers,
     unauthenticated_response,
 )
-from server.api.common import decode_gid, mutation, segment_gid, subscription
+from server.api.common import (
+    UserError,
+    decode_gid,
+    field,
+    mutation,
+    segment_gid,
+    subscription,
+    user_errors,
+)
 from server.api.context import Info
+from server.api.errors import Problem, UserErrorCode
 from server.live.incremental import MEMBERSHIP_CHANNEL
 from server.live.ingest import Ingested, ingest
 from server.live.records import RecordError
 from server.live.validate import MAX_BATCH
+from server.live.webhooks import (
+    InvalidUrl,
+    Webhook,
+    check_url,
+    create_webhook,
+    delete_webhook,
+    list_webhooks,
+)
 from server.settings import Settings
 
 POLL_S = 1.0
@@ -64,8 +81,80 @@ class MembershipChange:
     exited: list[str]
 
 
+@strawberry.type(description="A URL told who entered and who left a segment.")
+class SegmentWebhook:
+    id: strawberry.ID
+    segment_id: strawberry.ID
+    url: str
+    created_at: datetime
+    created_by: str
+
+    @staticmethod
+    def of(w: Webhook) -> SegmentWebhook:
+        return SegmentWebhook(
+            id=strawberry.ID(w.id), segment_id=strawberry.ID(segment_gid(w.segment_id)),
+            url=w.url, created_at=w.created_at, created_by=w.created_by,
+        )  # fmt: skip
+
+
+@strawberry.type
+class CreateWebhookPayload:
+    webhook: SegmentWebhook | None
+    secret: str | None = strawberry.field(
+        description="Signs each delivery (X-Segments-Signature: sha256=HMAC of the body); "
+        "shown only here."
+    )
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class DeleteWebhookPayload:
+    deleted_id: strawberry.ID | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class LiveQueries:
+    @field("The webhooks told about a segment's membership changes.")
+    async def segment_webhooks(self, info: Info, segment: strawberry.ID) -> list[SegmentWebhook]:
+        segment_id = decode_gid(segment, "Segment")
+        if segment_id is None:
+            return []
+        return [SegmentWebhook.of(w) for w in await list_webhooks(info.context.deps.db, segment_id)]
+
+
 @strawberry.type
 class LiveMutations:
+    @mutation("Tell a URL who enters and leaves a segment (signed, retried, at least once).")
+    async def create_segment_webhook(
+        self, info: Info, segment: strawberry.ID, url: str, secret: str | None = None
+    ) -> CreateWebhookPayload:
+        deps = info.context.deps
+        segment_id = decode_gid(segment, "Segment")
+        try:
+            checked = check_url(url)
+        except InvalidUrl as exc:
+            problem = Problem(UserErrorCode.INVALID_VALUE, ("url",), str(exc))
+            return CreateWebhookPayload(webhook=None, secret=None,
+                                        user_errors=user_errors([problem]))  # fmt: skip
+        made = None
+        if segment_id is not None:
+            made = await create_webhook(deps.db, segment_id, checked, secret, deps.actor,
+                                        deps.clock())  # fmt: skip
+        if made is None:
+            problem = Problem(UserErrorCode.NOT_FOUND, ("segment",), "no such segment")
+            return CreateWebhookPayload(webhook=None, secret=None,
+                                        user_errors=user_errors([problem]))  # fmt: skip
+        hook, key = made
+        return CreateWebhookPayload(webhook=SegmentWebhook.of(hook), secret=key, user_errors=[])
+
+    @mutation("Stop telling a URL about a segment.")
+    async def delete_segment_webhook(self, info: Info, id: strawberry.ID) -> DeleteWebhookPayload:
+        if await delete_webhook(info.context.deps.db, str(id)):
+            return DeleteWebhookPayload(deleted_id=id, user_errors=[])
+        problem = Problem(UserErrorCode.NOT_FOUND, ("id",), "no such webhook")
+        return DeleteWebhookPayload(deleted_id=None, user_errors=user_errors([problem]))
+
     @mutation(
         "Upsert profiles and related records, or append interactions (identify / track); "
         "valid records are committed together, the others come back with their errors.",

@@ -28,7 +28,7 @@ from server.api.exports.mutations import ExportMutations
 from server.api.exports.queries import ExportQueries
 from server.api.exports.types import Export
 from server.api.graph_schema import GraphSchemaQueries
-from server.api.live import LiveMutations
+from server.api.live import LiveMutations, LiveQueries
 from server.api.segments.mutations import SegmentMutations
 from server.api.segments.queries import SegmentQueries
 from server.api.segments.split_mutations import SplitMutations
@@ -53,7 +53,9 @@ class NodeQueries:
 
 
 @strawberry.type
-class Query(SegmentQueries, ExportQueries, GraphSchemaQueries, AccessQueries, NodeQueries):
+class Query(
+    SegmentQueries, ExportQueries, GraphSchemaQueries, AccessQueries, LiveQueries, NodeQueries
+):
     pass
 
 
