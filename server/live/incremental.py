@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from grammar import SegmentError, compile_segment
+from grammar import bound as b
 from graph_schema import GraphSchema
 from server.live.affected import affected_keys
 from server.live.records import Change
@@ -24,7 +25,7 @@ from server.refresh.claims import SegmentBusy
 from server.refresh.order import DependencyCycle, load_dependencies, topological_order
 from server.refresh.records import RefreshOutcome, RunStatus, SegmentInfo
 from server.refresh.refresh import RefreshEnv, refresh_segment
-from server.refresh.segments import load_definition, load_segments
+from server.refresh.segments import load_segments
 
 log = logging.getLogger("segments.live")
 MEMBERSHIP_CHANNEL = "membership:changes"
@@ -47,11 +48,12 @@ async def apply_changes(
         order = topological_order(list(segments), deps)
     except DependencyCycle:  # refused on save; the scheduled full refresh reports it
         return []
+    texts = await _definitions(env, list(segments))
     moved: dict[str, set[Any]] = {}
     outcomes = []
     for segment_id in order:
         segment = segments[segment_id]
-        keys = await _direct_keys(env, schema, segment, changes)
+        keys = await _direct_keys(env, schema, segment, texts.get(segment_id), changes)
         for ref in deps.get(segment_id, ()):
             keys |= moved.get(ref, set())
         if not keys:
@@ -69,19 +71,43 @@ async def apply_changes(
     return outcomes
 
 
+async def _definitions(env: RefreshEnv, ids: list[str]) -> dict[str, str]:
+    """Each segment's current definition text, in one query."""
+    found = await env.graph.read(
+        "MATCH (s:_Segment)-[:_HAS_DEFINITION]->(d:_SegmentDefinition) WHERE s.id IN $ids "
+        "AND d.version = s.definitionVersion RETURN s.id AS id, d.text AS text",
+        ids=ids,
+    )
+    return {r["id"]: r["text"] for r in found}
+
+
+_BOUND: dict[tuple[int, str, str], b.BoundSegment | None] = {}
+_BOUND_MAX = 4096
+
+
+def _bound(text: str, schema: GraphSchema, timezone: str) -> b.BoundSegment | None:
+    """What a definition reads, compiled once per text and schema (the worker's schema lives as
+    long as the process): only its structure is used here (paths and attributes), never its
+    time windows, so the compile-time "now" does not matter."""
+    key = (id(schema), text, timezone)
+    if key not in _BOUND:
+        if len(_BOUND) >= _BOUND_MAX:
+            _BOUND.clear()
+        try:
+            _BOUND[key] = compile_segment(text, schema, timezone=timezone).bound
+        except SegmentError:
+            _BOUND[key] = None  # the schema changed under it: the full refresh reports it
+    return _BOUND[key]
+
+
 async def _direct_keys(
-    env: RefreshEnv, schema: GraphSchema, segment: SegmentInfo, changes: list[Change]
-) -> set[Any]:
-    if segment.split is not None:  # a split group moves only with its parent
-        return set()
-    definition = await load_definition(env.graph, segment.id)
-    if definition is None or not definition.text.strip():
-        return set()
-    try:
-        compiled = compile_segment(definition.text, schema, timezone=segment.timezone)
-    except SegmentError:
-        return set()  # the schema changed under it: the full refresh reports the failure
-    return await affected_keys(env.graph, compiled.bound, changes)
+    env: RefreshEnv, schema: GraphSchema, segment: SegmentInfo, text: str | None,
+    changes: list[Change],
+) -> set[Any]:  # fmt: skip
+    if segment.split is not None or not text or not text.strip():
+        return set()  # a split group moves with its parent; a static one never does
+    bound = _bound(text, schema, segment.timezone)
+    return set() if bound is None else await affected_keys(env.graph, bound, changes)
 
 
 async def _refresh_keys(env: RefreshEnv, segment_id: str, keys: list[Any]) -> RefreshOutcome:
