@@ -6,8 +6,10 @@ from typing import Any
 
 import neo4j
 import pytest
+import redis
 
 from server.api.segments import preview
+from server.settings import Settings
 from tests.api.conftest import Api, create_ok
 
 COMPILE = """
@@ -98,7 +100,7 @@ def test_make_static_and_dynamic(api: Api) -> None:
 
 
 def test_large_audiences_get_a_sampled_estimate_within_its_margin(
-    api: Api, empty_graph: neo4j.Driver, monkeypatch: pytest.MonkeyPatch
+    api: Api, empty_graph: neo4j.Driver, monkeypatch: pytest.MonkeyPatch, settings: Settings
 ) -> None:
     """The sampled path, forced: the exact count 'times out' (budget patched to nothing for
     the count form only) and about 600 of 4,000 profiles decide the estimate."""
@@ -106,6 +108,9 @@ def test_large_audiences_get_a_sampled_estimate_within_its_margin(
         "UNWIND range(1, 4000) AS i CREATE (:Customer {customerId: 'c' + i, "
         "  city: CASE WHEN i % 10 < 3 THEN 'Oslo' ELSE 'Bergen' END})"
     )
+    client = redis.Redis.from_url(settings.redis_url)
+    client.delete("estimate:sample:Customer")  # a sample kept by an earlier test's data
+    client.close()
     monkeypatch.setattr(preview, "SAMPLE_ABOVE", 1000)
     monkeypatch.setattr(preview, "SAMPLE", 600)
     real_run = preview._run
@@ -126,6 +131,14 @@ def test_large_audiences_get_a_sampled_estimate_within_its_margin(
     # The truth is 1,200; twice the 95% half-width fails about once in 10,000 runs.
     assert abs(estimate["count"] - 1200) <= 2 * estimate["margin"]
     assert 110 <= estimate["margin"] <= 190  # 1.96 * sqrt(0.3 * 0.7 / 600) * 4000 = 147
+    # The draw is kept: profiles deleted since are left out of the kept sample's denominator.
+    empty_graph.execute_query(
+        "MATCH (c:Customer) WHERE c.city = 'Bergen' WITH c LIMIT 200 DETACH DELETE c"
+    )
+    again = api.data(query, text=text)["compileSegment"]["estimate"]
+    assert again["audienceTotal"] == 3800  # within a tenth: the kept draw is used again
+    assert again["sampleSize"] < estimate["sampleSize"]  # minus the deleted it held
+    assert abs(again["count"] - 1200) <= 2 * again["margin"]
 
 
 def test_small_audiences_are_counted_exactly(api: Api, empty_graph: neo4j.Driver) -> None:

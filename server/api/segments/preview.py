@@ -10,24 +10,30 @@ finishes in time; otherwise the sample answers, so an estimate always comes in u
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import math
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from grammar import CompiledSegment
 from grammar.cypher import escape
 from grammar.neighbourhood import KEYS_PARAM
+from graph_schema import Entity
 from server.api.context import Deps
 from server.api.segments.commands import DefinitionSource
 from server.api.segments.definition import DefinitionCheck, check_definition
 from server.api.segments.domain import reference_problems
 from server.store.evaluate import QueryTimedOut, execute_read
 
+log = logging.getLogger("segments.estimate")
 ESTIMATE_BUDGET_S = 0.9
 SAMPLE_ABOVE = 100_000
 SAMPLE = 20_000
+SAMPLE_TTL_S = 1800
+SAMPLE_DRAW_S = 10.0  # the first estimate of a large audience may draw its sample past budget
 Z95 = 1.96
 
 
@@ -79,11 +85,14 @@ async def estimate_size(deps: Deps, compiled: CompiledSegment) -> Estimate:
     count_q, clauses_q = compiled.forms.count, compiled.forms.clause_counts
     total = await _audience_total(deps, compiled)
     sampling = total > SAMPLE_ABOVE
-    count, clause_row, sampled = await asyncio.gather(
-        _run(deps, count_q.text, dict(count_q.params)),
-        _run(deps, clauses_q.text, dict(clauses_q.params)),
-        _sampled(deps, compiled, total) if sampling else _nothing(),
-    )
+    # Whatever is done when the budget ends answers: the server's transaction timeout alone
+    # overran it by a second on a loaded machine.
+    exact = asyncio.ensure_future(_run(deps, count_q.text, dict(count_q.params)))
+    by_clause = asyncio.ensure_future(_run(deps, clauses_q.text, dict(clauses_q.params)))
+    sample = asyncio.ensure_future(_sampled(deps, compiled, total) if sampling else _nothing())
+    left = ESTIMATE_BUDGET_S - (time.perf_counter() - start)
+    await asyncio.wait([exact, by_clause, sample], timeout=max(0.05, left))
+    count, clause_row, sampled = _result(exact), _result(by_clause), _result(sample)
     elapsed = int((time.perf_counter() - start) * 1000)
     per_clause = tuple(
         (text, int(clause_row[f"c{i}"])) for i, text in enumerate(compiled.clauses)
@@ -103,6 +112,22 @@ async def estimate_size(deps: Deps, compiled: CompiledSegment) -> Estimate:
     )
 
 
+T = TypeVar("T")
+
+
+def _result(task: asyncio.Future[T | None]) -> T | None:
+    """A finished task's result; an unfinished one is cancelled (the answer is None)."""
+    if not task.done():
+        task.cancel()
+        return None
+    if task.cancelled():
+        return None
+    if (error := task.exception()) is not None:
+        log.warning("estimate query failed: %s", error)
+        return None
+    return task.result()
+
+
 async def _nothing() -> None:
     return None
 
@@ -114,29 +139,51 @@ async def _audience_total(deps: Deps, compiled: CompiledSegment) -> int:
     return int(found[0]["n"])
 
 
-async def _sampled(deps: Deps, compiled: CompiledSegment, total: int) -> Sampled | None:
-    """About SAMPLE random profiles, the definition evaluated on them, scaled up: the count
-    with a 95% margin (normal approximation of the binomial). None over the budget."""
-    entity = compiled.bound.audience
+async def sample_keys(deps: Deps, entity: Entity, total: int) -> list[Any] | None:
+    """About SAMPLE random keys of the audience. Drawing them reads every profile, so a draw
+    is kept in Redis (shared by every API process) for SAMPLE_TTL_S; a fresh one is drawn once
+    the audience's size moved by more than a tenth."""
+    cache = f"estimate:sample:{entity.label}"
+    cached = await deps.redis.get(cache)
+    if cached is not None:
+        kept = json.loads(cached)
+        if abs(kept["total"] - total) <= total / 10:
+            return list(kept["keys"])
     draw = (
         f"MATCH (n:{escape.label(entity)}) WHERE rand() < $p "
         f"RETURN collect({escape.prop('n', entity.key_attribute)}) AS keys"
     )
-    started = time.perf_counter()
-    keys_row = await _run(deps, draw, {"p": min(1.0, SAMPLE / max(total, 1))})
-    if keys_row is None or not keys_row["keys"]:
+    row = await _run(deps, draw, {"p": min(1.0, SAMPLE / max(total, 1))}, SAMPLE_DRAW_S)
+    if row is None or not row["keys"]:
         return None
-    keys = list(keys_row["keys"])
+    keys = list(row["keys"])
+    await deps.redis.set(cache, json.dumps({"total": total, "keys": keys}), ex=SAMPLE_TTL_S)
+    return keys
+
+
+async def _sampled(deps: Deps, compiled: CompiledSegment, total: int) -> Sampled | None:
+    """The definition evaluated on about SAMPLE random profiles, scaled up: the count with a
+    95% margin (normal approximation of the binomial). None over the budget."""
+    started = time.perf_counter()
+    keys = await sample_keys(deps, compiled.bound.audience, total)
+    if not keys:
+        return None
     in_keys = compiled.forms.members_in_keys
-    counted = "CALL () {\n" + in_keys.text + "\n}\nRETURN count(*) AS count"
+    entity = compiled.bound.audience
+    # Matches over the sampled profiles that still exist: a kept sample may name deleted ones.
+    counted = (
+        "CALL () {\n" + in_keys.text + "\n}\nWITH count(*) AS count\n"
+        f"MATCH (n:{escape.label(entity)}) WHERE {escape.prop('n', entity.key_attribute)} "
+        f"IN ${KEYS_PARAM} RETURN count, count(n) AS present"
+    )
     left = ESTIMATE_BUDGET_S - (time.perf_counter() - started)
     row = await _run(deps, counted, {**in_keys.params, KEYS_PARAM: keys}, max(0.05, left))
-    if row is None:
+    if row is None or not row["present"]:
         return None
-    share = int(row["count"]) / len(keys)
-    margin = Z95 * math.sqrt(share * (1 - share) / len(keys)) * total
-    return Sampled(count=round(share * total), margin=math.ceil(margin), size=len(keys),
-                   total=total)  # fmt: skip
+    size = int(row["present"])
+    share = int(row["count"]) / size
+    margin = Z95 * math.sqrt(share * (1 - share) / size) * total
+    return Sampled(count=round(share * total), margin=math.ceil(margin), size=size, total=total)
 
 
 async def _run(
