@@ -28,6 +28,8 @@ from server.api.exports.mutations import ExportMutations
 from server.api.exports.queries import ExportQueries
 from server.api.exports.types import Export
 from server.api.graph_schema import GraphSchemaQueries
+from server.api.leads.mutations import LeadMutations
+from server.api.leads.queries import LeadQueries
 from server.api.segments.mutations import SegmentMutations
 from server.api.segments.queries import SegmentQueries
 from server.api.segments.split_mutations import SplitMutations
@@ -52,12 +54,14 @@ class NodeQueries:
 
 
 @strawberry.type
-class Query(SegmentQueries, ExportQueries, GraphSchemaQueries, AccessQueries, NodeQueries):
+class Query(
+    SegmentQueries, ExportQueries, GraphSchemaQueries, AccessQueries, LeadQueries, NodeQueries
+):
     pass
 
 
 @strawberry.type
-class Mutation(SegmentMutations, SplitMutations, ExportMutations, AccessMutations):
+class Mutation(SegmentMutations, SplitMutations, ExportMutations, AccessMutations, LeadMutations):
     pass
 
 

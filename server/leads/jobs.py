@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 
 from server.leads import store
 from server.leads.records import ScoreModelRecord
+from server.leads.run import Publish
 from server.refresh.jobs import enqueue_once
 from server.refresh.schedules import InvalidSchedule, fires_between
 from server.store.db import Db
@@ -58,7 +59,7 @@ def progress_key(model_id: str) -> str:
     return f"score:progress:{model_id}"
 
 
-def redis_publisher(redis: Redis) -> Any:
+def redis_publisher(redis: Redis) -> Publish:
     """Progress like a refresh's: the latest state as a key, each change on a channel."""
 
     async def publish(event: dict[str, Any]) -> None:

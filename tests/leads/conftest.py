@@ -21,7 +21,7 @@ def seed_customers(driver: neo4j.Driver, n: int = 60, seed: int = 7) -> Seeded:
     rng = random.Random(seed)
     customers: list[dict[str, object]] = [
         {"customerId": f"c{i:03d}", "city": rng.choice(["Oslo", "Paris", "Lima"]),
-         "country": rng.choice(["NO", "NO", "FR"])}
+         "country": rng.choice(["NO", "NO", "FR"]), "email": f"c{i:03d}@example.com"}
         for i in range(n)
     ]  # fmt: skip
     events: list[dict[str, object]] = [
