@@ -5,6 +5,7 @@ leads in score order with breakdown and history, roles and PII masking, scores i
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +17,7 @@ from arq.worker import Worker, func
 
 from graph_schema import default_schema
 from server.api.common import decode_gid
+from server.leads.jobs import progress_key, redis_publisher
 from server.leads.run import ScoreEnv
 from server.leads.schema_attributes import with_score_attributes
 from server.settings import Settings
@@ -106,6 +108,16 @@ def api(empty_graph: neo4j.Driver, settings: Settings) -> Iterator[Api]:
         yield client
 
 
+async def _get(settings: Settings, key: str) -> bytes:
+    pool = await create_pool(RedisSettings.from_dsn(settings.redis_url))
+    try:
+        found = await pool.get(key)
+        assert found is not None
+        return bytes(found)
+    finally:
+        await pool.aclose()
+
+
 def drain(settings: Settings) -> None:
     """A real arq worker over the queue until it is empty (score jobs)."""
 
@@ -114,7 +126,8 @@ def drain(settings: Settings) -> None:
         auth = (settings.neo4j_user, settings.neo4j_password)
         driver = neo4j.AsyncGraphDatabase.driver(settings.neo4j_uri, auth=auth)
         env = ScoreEnv(db=Db(driver, settings.neo4j_database),
-                       schema=with_score_attributes(default_schema()))  # fmt: skip
+                       schema=with_score_attributes(default_schema()),
+                       publish=redis_publisher(pool))  # fmt: skip
         worker = Worker(functions=[func(score_model, max_tries=1)], redis_pool=pool, burst=True,
                         poll_delay=0.05, handle_signals=False, ctx={"score_env": env})  # fmt: skip
         try:
@@ -209,6 +222,10 @@ def test_a_run_serves_leads_by_score_with_breakdown_and_history(
     assert api.data(RUN, id=model_id)["runScoreModel"]["queued"] is False  # already waiting
     drain(settings)
     expected = expected_scores(seeded, now=datetime.now(UTC))  # the run used the real clock
+    progress = json.loads(
+        asyncio.run(_get(settings, progress_key(decode_gid(model_id, "ScoreModel") or "")))
+    )
+    assert (progress["phase"], progress["percent"]) == ("DONE", 100)
 
     keys: list[tuple[float, str]] = []
     after = None

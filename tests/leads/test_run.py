@@ -10,10 +10,13 @@ from typing import Any, TypeVar
 
 import neo4j
 import pytest
+from arq.connections import RedisSettings, create_pool
 
+from grammar import compile_segment
 from graph_schema import default_schema
-from server.leads import store
+from server.leads import graph, store
 from server.leads.compile import compile_model
+from server.leads.jobs import score_job_id, score_tick
 from server.leads.run import ScoreEnv, score_model
 from server.leads.schema_attributes import with_score_attributes
 from server.leads.spec import GradeSpec, ModelSpec, RuleFrequency, RuleSpec
@@ -170,3 +173,43 @@ def test_sales_ready_at_is_kept_while_ready_and_leavers_lose_their_score(
     ).records
     assert [r["s"] for r in entries][-1] is None
     assert len(entries) == 2
+
+
+def test_segments_select_profiles_by_the_written_scores(
+    empty_graph: neo4j.Driver, seeded: Seeded, settings: Settings
+) -> None:
+    async def work(db: Db) -> list[Any]:
+        model_id = await published(db)
+        await score_model(ScoreEnv(db=db, schema=SCHEMA), model_id, NOW)
+        segment = compile_segment(
+            'segment Customer where leadScore >= 12 and leadGrade = "B"', SCHEMA
+        )
+        return await graph.read_keys(db, segment.cypher, segment.params)
+
+    found = run(settings, work)
+    expected = {k for k, s in expected_scores(seeded).items() if s >= 12 and grade(s) == "B"}
+    assert expected
+    assert set(found) == expected
+
+
+def test_the_tick_queues_published_models_when_their_schedule_comes_due(
+    empty_graph: neo4j.Driver, settings: Settings
+) -> None:
+    async def work(db: Db) -> list[list[str]]:
+        model_id = await published(db)  # created at NOW, 12:00 UTC
+        draft, _ = compile_model(SPEC, SCHEMA)
+        assert draft is not None
+        await store.create_model(db, "m2", "draft_only", "", SPEC, "Customer", (), "t", NOW)
+        arq = await create_pool(RedisSettings.from_dsn(settings.redis_url))
+        try:
+            await arq.flushdb()
+            ticks = [await score_tick(arq, db, NOW + timedelta(minutes=m)) for m in (59, 60, 61)]
+            ticks.append(await score_tick(arq, db, NOW + timedelta(hours=2, minutes=1)))
+            queued = [j.job_id for j in await arq.queued_jobs()]
+        finally:
+            await arq.aclose()
+        assert queued == [score_job_id(model_id, 1)]  # one job: the later tick found it waiting
+        return ticks
+
+    # NOW is 12:00; the 2-hour cron fires at 14:00: not at 12:59 or 13:00/13:01, then once
+    assert run(settings, work) == [[], [], [], ["m1"]]
