@@ -55,7 +55,7 @@ async def score_model(
 ) -> ScoreRunRecord | None:
     """Run the model's published version. None when the model is missing or not published.
     Raises ModelNotScorable, Neo4j errors."""
-    at = now or datetime.now(UTC)
+    at = _millis(now or datetime.now(UTC))
     model = await store.get_model(env.db, model_id)
     if model is None or model.published_version is None:
         return None
@@ -131,7 +131,7 @@ def _changes(
     for key in facts.audience:
         result = score_profile(compiled.points, rule_facts(compiled, facts, key))
         old = previous.get(key, {})
-        before = SalesReadyState(bool(old.get("ready")), _native(old.get("readyAt")))
+        before = SalesReadyState(bool(old.get("ready")), _from_millis(old.get("readyAt")))
         after = (
             before if threshold is None else update_sales_ready(before, result.score, threshold, at)
         )
@@ -152,8 +152,15 @@ def _changes(
     return rows, newly_ready
 
 
-def _native(value: Any) -> datetime | None:
-    return None if value is None else value.to_native()
+def _from_millis(value: int | None) -> datetime | None:
+    if value is None:
+        return None
+    return datetime.fromtimestamp(value // 1000, UTC).replace(microsecond=value % 1000 * 1000)
+
+
+def _millis(at: datetime) -> datetime:
+    """Times are kept to the millisecond, as `scored_profiles` reads them back."""
+    return at.replace(microsecond=at.microsecond // 1000 * 1000)
 
 
 async def _write(
