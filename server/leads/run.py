@@ -137,7 +137,7 @@ def _changes(
         )
         newly_ready += transitioned(before, after)
         row = {"key": key, "score": result.score, "grade": result.grade, "ready": after.ready,
-               "readyAt": after.since, "rules": [r.points for r in result.breakdown],
+               "readyAt": after.since, "rules": [float(r.points) for r in result.breakdown],
                "scoredBy": scored_by}  # fmt: skip
         if threshold is None:
             row |= {"ready": None, "readyAt": None}
