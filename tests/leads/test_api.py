@@ -70,6 +70,9 @@ query($m: ID!, $grade: String, $ready: Boolean, $first: Int, $after: String) {
   }
 }
 """
+BREAKDOWNS = """
+query($m: ID!) { leads(model: $m, first: 30) { edges { node { score breakdown { points } } } } }
+"""
 LEAD = """
 query($m: ID!, $p: String!) {
   lead(model: $m, profile: $p) {
@@ -241,6 +244,10 @@ def test_a_run_serves_leads_by_score_with_breakdown_and_history(
     assert a_grade
     assert all(e["node"]["grade"] == "A" and e["node"]["salesReady"] for e in a_grade)
     assert {e["node"]["key"] for e in a_grade} == {k for s, k in keys if s >= 15}
+    page = api.data(BREAKDOWNS, m=model_id)["leads"]["edges"]
+    assert len(page) == 30
+    for edge in page:  # one version read for the page, every breakdown summing to its score
+        assert sum(b["points"] for b in edge["node"]["breakdown"]) == edge["node"]["score"]
     top = keys[0][1]
     lead = api.data(LEAD, m=model_id, p=top)["lead"]
     assert sum(b["points"] for b in lead["breakdown"]) == lead["score"]

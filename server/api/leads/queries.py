@@ -14,6 +14,7 @@ from server.api.leads.types import (
     LeadConnection,
     ScoreModel,
     ScoreModelConnection,
+    VersionCache,
     lead_connection,
     masked_properties,
     model_connection,
@@ -74,4 +75,5 @@ class LeadQueries:
         row = await domain.lead(info.context.deps, found, profile)
         if row is None:
             return None
-        return Lead.of(row, found.id, masked_properties(info, found.entity, [row]))
+        versions = VersionCache(info.context.deps, found.id)
+        return Lead.of(row, versions, masked_properties(info, found.entity, [row]))

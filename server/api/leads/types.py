@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from datetime import datetime
 from typing import cast
 
@@ -12,7 +15,7 @@ from strawberry.scalars import JSON
 from server.access import Permission, mask_value
 from server.access.masking import pii_columns
 from server.api.common import Span, field, page_info
-from server.api.context import Info
+from server.api.context import Deps, Info
 from server.api.leads import domain
 from server.leads.compile import Diagnostic
 from server.leads.reads import LeadRow, encode_cursor
@@ -156,10 +159,28 @@ class LeadScoreChange:
                                sales_ready=h.sales_ready)  # fmt: skip
 
 
+@dataclass
+class VersionCache:
+    """The model versions one response's leads were scored with, each read once however many
+    leads ask for their breakdown (a page is almost always one version)."""
+
+    deps: Deps
+    model_id: str
+    found: dict[int, asyncio.Future[VersionRecord | None]] = dc_field(default_factory=dict)
+
+    async def get(self, number: int) -> VersionRecord | None:
+        if number not in self.found:
+            self.found[number] = asyncio.ensure_future(
+                domain.version(self.deps, self.model_id, number)
+            )
+        return await self.found[number]
+
+
 @strawberry.type(description="A scored profile. PII properties are masked without READ_PII.")
 class Lead:
     row: strawberry.Private[LeadRow]
     model_id: strawberry.Private[str]
+    versions: strawberry.Private[VersionCache]
     key: str
     score: float
     grade: str | None
@@ -169,18 +190,18 @@ class Lead:
     properties: JSON
 
     @staticmethod
-    def of(row: LeadRow, model_id: str, masked: frozenset[str]) -> Lead:
+    def of(row: LeadRow, versions: VersionCache, masked: frozenset[str]) -> Lead:
         shown = {k: mask_value(v) if k in masked else v for k, v in row.properties.items()}
         ready_at = row.sales_ready_at.to_native() if row.sales_ready_at is not None else None
         return Lead(
-            row=row, model_id=model_id, key=str(row.key), score=row.score, grade=row.grade,
-            sales_ready=row.sales_ready, sales_ready_at=ready_at, version=row.version,
-            properties=cast(JSON, shown),
+            row=row, model_id=versions.model_id, versions=versions, key=str(row.key),
+            score=row.score, grade=row.grade, sales_ready=row.sales_ready,
+            sales_ready_at=ready_at, version=row.version, properties=cast(JSON, shown),
         )  # fmt: skip
 
     @field("Which rules gave how many points.", requires=Permission.READ_SCORES)
     async def breakdown(self, info: Info) -> list[RulePoints]:
-        version = await domain.version(info.context.deps, self.model_id, self.row.version)
+        version = await self.versions.get(self.row.version)
         rules = version.spec.rules if version else ()
         return [
             RulePoints(rule=i, condition=r.condition, label=r.label, points=p)
@@ -218,7 +239,8 @@ def lead_connection(
 ) -> LeadConnection:
     shown = rows[:first]
     masked = masked_properties(info, model.entity, shown)
-    edges = [LeadEdge(cursor=encode_cursor(r.score, r.key), node=Lead.of(r, model.id, masked))
+    versions = VersionCache(info.context.deps, model.id)
+    edges = [LeadEdge(cursor=encode_cursor(r.score, r.key), node=Lead.of(r, versions, masked))
              for r in shown]  # fmt: skip
     cursors = [e.cursor for e in edges]
     return LeadConnection(edges=edges, page_info=page_info(cursors, len(rows) > first, after))
