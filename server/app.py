@@ -53,6 +53,7 @@ from server.api.context import Context, Deps
 from server.api.errors import code_error
 from server.api.live import ingest_endpoint
 from server.api.members_csv import members_csv
+from server.leads.schema_attributes import with_score_attributes
 from server.settings import Settings
 from server.store import Db, ensure_schema
 
@@ -76,7 +77,8 @@ class State(TypedDict):
 
 def load_graph_schema(settings: Settings) -> GraphSchema:
     """The schema the API serves. Raises SchemaError or OSError for a bad schema file."""
-    return load_schema(settings.schema_file) if settings.schema_file else default_schema()
+    loaded = load_schema(settings.schema_file) if settings.schema_file else default_schema()
+    return with_score_attributes(loaded)  # scores written back are attributes segments read
 
 
 async def _try_setup(db: Db, setup: StoreSetup) -> None:

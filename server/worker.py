@@ -22,6 +22,10 @@ from graph_schema import default_schema, load_schema
 from server.exports import jobs as export_jobs
 from server.exports.runner import ExportEnv
 from server.exports.runner import run_export as run_one_export
+from server.leads import jobs as score_jobs
+from server.leads.run import ScoreEnv
+from server.leads.run import score_model as score_one_model
+from server.leads.schema_attributes import with_score_attributes
 from server.live.incremental import apply_changes, redis_announcer
 from server.live.queue import drain, wake_if_waiting
 from server.live.records import Change
@@ -62,6 +66,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     )
     graph = Graph(ctx["async_driver"], settings.neo4j_database)
     schema = load_schema(settings.schema_file) if settings.schema_file else default_schema()
+    schema = with_score_attributes(schema)  # segments may read scores
     ctx["schema"] = schema
     ctx["refresh_env"] = RefreshEnv(
         graph=graph,
@@ -75,6 +80,8 @@ async def startup(ctx: dict[str, Any]) -> None:
     )
     db = Db(ctx["async_driver"], settings.neo4j_database)
     ctx.setdefault("export_env", ExportEnv(db=db, schema=schema, root=settings.exports_dir))
+    publish = score_jobs.redis_publisher(ctx["redis"])
+    ctx.setdefault("score_env", ScoreEnv(db=db, schema=schema, publish=publish))
     await ensure_refresh_schema(graph)
     await reconcile(ctx["redis"], graph)
 
@@ -179,7 +186,14 @@ async def scheduled_refresh(ctx: dict[str, Any]) -> str | None:
     await reconcile(ctx["redis"], env.graph)
     await export_jobs.export_tick(ctx["redis"], ctx["export_env"].db, now)
     await wake_if_waiting(ctx["redis"])  # changes whose applier was lost with a worker
+    await score_jobs.score_tick(ctx["redis"], ctx["score_env"].db, now)
     return submitted.job_id if submitted else None
+
+
+async def score_model(ctx: dict[str, Any], model_id: str) -> dict[str, Any] | None:
+    """Score one published model (job id `score:{model id}:{version}`); idempotent."""
+    run = await _retrying(ctx, lambda: score_one_model(ctx["score_env"], model_id))
+    return None if run is None else {"runId": run.id, "scored": run.scored, "changed": run.changed}
 
 
 def redis_settings(settings: Settings) -> RedisSettings:
@@ -212,7 +226,9 @@ _REFRESH = RefreshSettings()
 
 class WorkerSettings:
     functions: ClassVar[list[Any]] = [import_csv, *refresh_functions(_REFRESH),
-                                      *export_functions(), *live_functions()]  # fmt: skip
+                                      *export_functions(), *live_functions(),
+                                      func(score_model, timeout=3600, max_tries=3,
+                                           keep_result=3600)]  # fmt: skip
     cron_jobs: ClassVar[list[Any]] = [
         cron(scheduled_refresh, minute=None, second=0, unique=True, run_at_startup=True,
              timeout=300, keep_result=0),

@@ -65,6 +65,8 @@ class UserErrorCode(StrEnum):
     AUDIENCE_MISMATCH = "AUDIENCE_MISMATCH"
     INVALID_DESTINATION = "INVALID_DESTINATION"
     PATH_OUTSIDE_EXPORT_ROOT = "PATH_OUTSIDE_EXPORT_ROOT"
+    MODEL_CONFLICT = "MODEL_CONFLICT"  # another published score model scores that entity
+    NOT_PUBLISHED = "NOT_PUBLISHED"  # a score model that must be published is not
 
 
 @dataclass(frozen=True, slots=True)

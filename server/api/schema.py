@@ -28,6 +28,8 @@ from server.api.exports.mutations import ExportMutations
 from server.api.exports.queries import ExportQueries
 from server.api.exports.types import Export
 from server.api.graph_schema import GraphSchemaQueries
+from server.api.leads.mutations import LeadMutations
+from server.api.leads.queries import LeadQueries
 from server.api.live import LiveMutations, LiveQueries
 from server.api.segments.mutations import SegmentMutations
 from server.api.segments.queries import SegmentQueries
@@ -54,13 +56,21 @@ class NodeQueries:
 
 @strawberry.type
 class Query(
-    SegmentQueries, ExportQueries, GraphSchemaQueries, AccessQueries, LiveQueries, NodeQueries
+    SegmentQueries,
+    ExportQueries,
+    GraphSchemaQueries,
+    AccessQueries,
+    LiveQueries,
+    LeadQueries,
+    NodeQueries,
 ):
     pass
 
 
 @strawberry.type
-class Mutation(SegmentMutations, SplitMutations, ExportMutations, LiveMutations, AccessMutations):
+class Mutation(
+    SegmentMutations, SplitMutations, ExportMutations, LiveMutations, AccessMutations, LeadMutations
+):
     pass
 
 

@@ -29,6 +29,13 @@ STATEMENTS: tuple[LiteralString, ...] = (
     "CREATE INDEX _segment_status IF NOT EXISTS FOR (s:_Segment) ON (s.status)",
     "CREATE INDEX _segment_audience IF NOT EXISTS FOR (s:_Segment) ON (s.audience)",
     "CREATE INDEX _usage_segment IF NOT EXISTS FOR (u:_SegmentUsage) ON (u.segmentId)",
+    "CREATE CONSTRAINT _score_model_id IF NOT EXISTS FOR (m:_ScoreModel) REQUIRE m.id IS UNIQUE",
+    "CREATE CONSTRAINT _score_model_name IF NOT EXISTS "
+    "FOR (m:_ScoreModel) REQUIRE m.name IS UNIQUE",
+    "CREATE INDEX _score_model_version IF NOT EXISTS "
+    "FOR (v:_ScoreModelVersion) ON (v.modelId, v.version)",
+    "CREATE INDEX _score_history IF NOT EXISTS FOR (h:_ScoreHistory) ON (h.modelId, h.key)",
+    "CREATE INDEX _score_run IF NOT EXISTS FOR (r:_ScoreRun) ON (r.modelId, r.at)",
     # Member pages walk one segment's memberships in key order straight from this index.
     "CREATE INDEX _member_segment_key IF NOT EXISTS FOR ()-[m:_MEMBER]-() ON (m.segmentId, m.key)",
 )

@@ -34,6 +34,7 @@ class DependentKind(StrEnum):
     CAMPAIGN = "CAMPAIGN"
     JOURNEY = "JOURNEY"
     EXPORT = "EXPORT"
+    SCORE_MODEL = "SCORE_MODEL"
     OTHER = "OTHER"
 
 

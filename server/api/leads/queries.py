@@ -1,0 +1,79 @@
+"""Lead scoring queries for sales: models, leads by score, one lead."""
+
+from __future__ import annotations
+
+import strawberry
+
+from server.access import Permission
+from server.api.common import decode_gid, field
+from server.api.context import Info
+from server.api.errors import ApiError, ErrorCode
+from server.api.leads import domain
+from server.api.leads.types import (
+    Lead,
+    LeadConnection,
+    ScoreModel,
+    ScoreModelConnection,
+    VersionCache,
+    lead_connection,
+    masked_properties,
+    model_connection,
+)
+from server.leads.records import ScoreModelRecord
+
+DEFAULT_PAGE = 50
+
+
+async def _model(info: Info, model: strawberry.ID) -> ScoreModelRecord:
+    """Raises ApiError(BAD_USER_INPUT) for an id that names no score model."""
+    model_id = decode_gid(str(model), "ScoreModel")
+    found = await domain.get_model(info.context.deps, model_id) if model_id else None
+    if found is None:
+        raise ApiError(ErrorCode.BAD_USER_INPUT, "no such score model")
+    return found
+
+
+@strawberry.type
+class LeadQueries:
+    @field("Score models by name.", requires=Permission.READ_SCORES)
+    async def score_models(
+        self, info: Info, first: int = DEFAULT_PAGE, after: str | None = None
+    ) -> ScoreModelConnection:
+        found = await domain.list_models(info.context.deps, first, after)
+        return model_connection(found, min(first, info.context.deps.max_page_size), after)
+
+    @field("One score model by global id.", requires=Permission.READ_SCORES)
+    async def score_model(self, info: Info, id: strawberry.ID) -> ScoreModel | None:
+        model_id = decode_gid(str(id), "ScoreModel")
+        found = await domain.get_model(info.context.deps, model_id) if model_id else None
+        return ScoreModel.of(found) if found else None
+
+    @field(
+        "Leads a model scored, best score first (ties by key); filter by grade and sales-ready. "
+        "PII properties are masked unless the caller holds READ_PII.",
+        requires=Permission.READ_SCORES,
+    )
+    async def leads(
+        self,
+        info: Info,
+        model: strawberry.ID,
+        grade: str | None = None,
+        sales_ready: bool | None = None,
+        first: int = DEFAULT_PAGE,
+        after: str | None = None,
+    ) -> LeadConnection:
+        found = await _model(info, model)
+        rows = await domain.leads(info.context.deps, found, grade, sales_ready, first, after)
+        size = min(max(first, 0), info.context.deps.max_page_size)
+        return lead_connection(info, found, rows, size, after)
+
+    @field(
+        "One profile's score under a model (null if it has none).", requires=Permission.READ_SCORES
+    )
+    async def lead(self, info: Info, model: strawberry.ID, profile: str) -> Lead | None:
+        found = await _model(info, model)
+        row = await domain.lead(info.context.deps, found, profile)
+        if row is None:
+            return None
+        versions = VersionCache(info.context.deps, found.id)
+        return Lead.of(row, versions, masked_properties(info, found.entity, [row]))

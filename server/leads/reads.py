@@ -1,0 +1,99 @@
+"""What sales read: leads of a model in score order (keyset cursor over the `leadScore` index)
+and one lead's stored values and score history."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from graph_schema import quote_identifier as q
+from graph_schema.model import Entity
+from server.leads import schema_attributes as a
+from server.leads.records import HistoryEntry
+from server.store.db import Db
+from server.store.members import plain_value
+from server.store.pages import InvalidCursor
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LeadRow:
+    key: Any
+    score: float
+    grade: str | None
+    sales_ready: bool
+    sales_ready_at: Any
+    rule_points: tuple[float, ...]
+    version: int
+    properties: dict[str, Any]  # the profile's own attributes, JSON-ready
+
+
+def encode_cursor(score: float, key: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps([score, key]).encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[float, Any]:
+    """Raises InvalidCursor."""
+    try:
+        score, key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return float(score), key
+    except (ValueError, TypeError) as exc:
+        raise InvalidCursor("not a cursor of this list") from exc
+
+
+def _to_row(props: dict[str, Any], key_name: str) -> LeadRow:
+    scored_by = str(props.get(a.SCORED_BY) or ":0")
+    own = {k: plain_value(v) for k, v in props.items() if not k.startswith("_")}
+    return LeadRow(
+        key=props[key_name], score=props[a.LEAD_SCORE], grade=props.get(a.LEAD_GRADE),
+        sales_ready=bool(props.get(a.SALES_READY)), sales_ready_at=props.get(a.SALES_READY_AT),
+        rule_points=tuple(props.get(a.RULE_POINTS) or ()),
+        version=int(scored_by.rsplit(":", 1)[1]), properties=own,
+    )  # fmt: skip
+
+
+def _page_text(entity: Entity) -> str:
+    p, score, key = "p", f"p.{q(a.LEAD_SCORE)}", f"p.{q(entity.key)}"
+    return (
+        f"MATCH ({p}:{q(entity.label)}) WHERE {score} IS NOT NULL "
+        f"AND {p}.{q(a.SCORED_BY)} STARTS WITH $prefix "
+        f"AND ($grade IS NULL OR {p}.{q(a.LEAD_GRADE)} = $grade) "
+        f"AND ($ready IS NULL OR coalesce({p}.{q(a.SALES_READY)}, false) = $ready) "
+        f"AND ($score IS NULL OR {score} < $score OR ({score} = $score AND {key} > $key)) "
+        f"RETURN properties({p}) AS props ORDER BY {score} DESC, {key} LIMIT $limit"
+    )
+
+
+async def leads_page(
+    db: Db, entity: Entity, model_id: str, *, grade: str | None, sales_ready: bool | None,
+    first: int, after: str | None,
+) -> list[LeadRow]:  # fmt: skip
+    """Up to `first` + 1 leads after the cursor, best score first. Raises InvalidCursor."""
+    score, key = decode_cursor(after) if after else (None, None)
+    params = {"prefix": f"{model_id}:", "grade": grade, "ready": sales_ready, "score": score,
+              "key": key, "limit": first + 1}  # fmt: skip
+    found = await db.read(_page_text(entity), **params)
+    return [_to_row(dict(r["props"]), entity.key) for r in found]
+
+
+async def lead(db: Db, entity: Entity, model_id: str, key: Any) -> LeadRow | None:
+    text = (
+        f"MATCH (p:{q(entity.label)} {{{q(entity.key)}: $key}}) "
+        f"WHERE p.{q(a.SCORED_BY)} STARTS WITH $prefix RETURN properties(p) AS props"
+    )
+    found = await db.read(text, key=key, prefix=f"{model_id}:")
+    return _to_row(dict(found[0]["props"]), entity.key) if found else None
+
+
+async def history(db: Db, model_id: str, key: Any, first: int) -> list[HistoryEntry]:
+    """Score changes of one profile under one model, newest first."""
+    found = await db.read(
+        "MATCH (h:_ScoreHistory {modelId: $id, key: $key}) RETURN h ORDER BY h.at DESC LIMIT $n",
+        id=model_id, key=key, n=first,
+    )  # fmt: skip
+    return [
+        HistoryEntry(at=h["at"].to_native(), version=h["version"], score=h.get("score"),
+                     grade=h.get("grade"), sales_ready=bool(h.get("salesReady")))
+        for h in (dict(r["h"]) for r in found)
+    ]  # fmt: skip
