@@ -50,6 +50,11 @@ def score_similarity(
     """
     cfg = config or SimilarityConfig()
     _check(source, population, cfg)
+    # a column with no value at all carries nothing (and breaks the binning of the trees)
+    known = ~(np.all(np.isnan(source), axis=0) & np.all(np.isnan(population), axis=0))
+    if not known.any():
+        raise ScoringError.one(ScoringErrorCode.INVALID_TRAINING_DATA, "no feature has values")
+    source, population = source[:, known], population[:, known]
     rng = np.random.default_rng(cfg.random_state)
     trained = np.sort(rng.permutation(len(population))[: cfg.max_unlabelled])
     x = np.vstack([source, population[trained]])

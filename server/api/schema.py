@@ -28,6 +28,7 @@ from server.api.exports.mutations import ExportMutations
 from server.api.exports.queries import ExportQueries
 from server.api.exports.types import Export
 from server.api.graph_schema import GraphSchemaQueries
+from server.api.segments.expansion_mutations import ExpansionMutations
 from server.api.segments.mutations import SegmentMutations
 from server.api.segments.queries import SegmentQueries
 from server.api.segments.split_mutations import SplitMutations
@@ -57,7 +58,9 @@ class Query(SegmentQueries, ExportQueries, GraphSchemaQueries, AccessQueries, No
 
 
 @strawberry.type
-class Mutation(SegmentMutations, SplitMutations, ExportMutations, AccessMutations):
+class Mutation(
+    SegmentMutations, SplitMutations, ExpansionMutations, ExportMutations, AccessMutations
+):
     pass
 
 

@@ -117,3 +117,13 @@ def test_the_classifier_refuses_what_it_cannot_train_on() -> None:
         score_similarity(np.zeros((5, 3)), np.zeros((10, 2)))
     with pytest.raises(ScoringError):
         score_similarity(np.zeros((5, 3)), np.zeros((0, 3)))
+    with pytest.raises(ScoringError):
+        score_similarity(np.full((5, 2), np.nan), np.full((10, 2), np.nan))
+
+
+def test_columns_without_any_value_are_left_out() -> None:
+    x, group, known = planted()
+    empty = np.hstack([x, np.full((len(x), 1), np.nan)])
+    source, rest = group & known, ~(group & known)
+    with_empty = score_similarity(empty[source], empty[rest])
+    assert np.array_equal(with_empty.population, score_similarity(x[source], x[rest]).population)
