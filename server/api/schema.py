@@ -30,6 +30,7 @@ from server.api.exports.types import Export
 from server.api.graph_schema import GraphSchemaQueries
 from server.api.segments.expansion_mutations import ExpansionMutations
 from server.api.segments.mutations import SegmentMutations
+from server.api.segments.overlap_types import OverlapQueries
 from server.api.segments.queries import SegmentQueries
 from server.api.segments.split_mutations import SplitMutations
 from server.api.segments.types import Segment
@@ -53,7 +54,9 @@ class NodeQueries:
 
 
 @strawberry.type
-class Query(SegmentQueries, ExportQueries, GraphSchemaQueries, AccessQueries, NodeQueries):
+class Query(
+    SegmentQueries, OverlapQueries, ExportQueries, GraphSchemaQueries, AccessQueries, NodeQueries
+):
     pass
 
 
