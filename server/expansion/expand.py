@@ -29,7 +29,7 @@ from scoring.expansion import (
 )
 from scoring.similarity import SimilarityConfig, score_similarity
 from server.expansion import graph as g
-from server.expansion.features import choose_columns, expansion_plan
+from server.expansion.features import choose, expansion_features, one_hot
 from server.features.plan import FeaturePlan
 from server.refresh.definitions import DefinitionError
 from server.refresh.graph import Graph
@@ -64,13 +64,18 @@ async def expand_groups(
     """`expand` for given source and population keys (disjoint, sorted: deterministic).
     Raises DefinitionError for unknown features."""
     started = time.perf_counter()
-    plan = expansion_plan(schema, audience)
-    columns, unknown = choose_columns(plan, spec.features)
-    if unknown or not columns:
-        raise DefinitionError(f"unknown features: {[spec.features[i] for i in unknown]}")
-    rows = await g.feature_rows(graph, schema, plan, [*source, *population], now)
-    x_source, x_population = rows[: len(source), columns], rows[len(source) :, columns]
-    names = [plan.features[i].name for i in columns]
+    features = expansion_features(schema, audience)
+    chosen = choose(features, spec.features)
+    if chosen.unknown:
+        raise DefinitionError(f"unknown features: {[spec.features[i] for i in chosen.unknown]}")
+    keys = [*source, *population]
+    plan = features.plan
+    rows = (await g.feature_rows(graph, schema, plan, keys, now))[:, chosen.columns]
+    values = await g.attribute_values(graph, plan.profile, chosen.strings, keys)
+    string_names, strings = one_hot(plan.profile.name, chosen.strings, values)
+    rows = np.hstack([rows, strings])
+    x_source, x_population = rows[: len(source)], rows[len(source) :]
+    names = [plan.features[i].name for i in chosen.columns] + string_names
     read_s = time.perf_counter() - started
     holdout = _holdout(x_source, x_population, spec.output_percent)
     holdout_s = time.perf_counter() - started - read_s

@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 from neo4j import Record
 
-from graph_schema import Entity, GraphSchema
+from graph_schema import Attribute, Entity, GraphSchema, quote_identifier
 from server.features.cypher import feature_query, time_params
 from server.features.plan import FeaturePlan
 from server.refresh.graph import Graph, compiled, rows, with_identifiers
@@ -67,6 +67,24 @@ async def feature_rows(
         for record in found:
             out[position[record["key"]]] = np.array(record["row"], dtype=np.float64)
     return out
+
+
+async def attribute_values(
+    graph: Graph, profile: Entity, attributes: tuple[Attribute, ...] | list[Attribute],
+    keys: list[Key],
+) -> list[list[object]]:  # fmt: skip
+    """The attributes' values per key, in key order (None for a missing value or profile)."""
+    if not attributes:
+        return [[] for _ in keys]
+    values = ", ".join(f"p.{quote_identifier(a.name)}" for a in attributes)
+    head = with_identifiers("UNWIND $keys AS key MATCH (p:{label} {{key}: key}) ",
+                            label=profile.label, key=profile.key)  # fmt: skip
+    query = compiled(head + f"RETURN key, [{values}] AS v")
+    found: dict[Key, list[object]] = {}
+    for start in range(0, len(keys), BATCH):
+        for r in await graph.read(query, keys=keys[start : start + BATCH]):
+            found[r["key"]] = r["v"]
+    return [found.get(k, [None] * len(attributes)) for k in keys]
 
 
 async def save_summary(

@@ -16,7 +16,7 @@ from server.api.segments import validation as v
 from server.api.segments.commands import Outcome
 from server.api.segments.domain import get, name_taken, not_found
 from server.expansion import graph as expansion_graph
-from server.expansion.features import choose_columns, expansion_plan
+from server.expansion.features import choose, expansion_features
 from server.refresh.records import ExpansionSpec
 from server.store import segments as store
 from server.store.expansions import create_expansion as store_expansion
@@ -98,8 +98,7 @@ async def _population(
 
 
 def _feature_problems(deps: Deps, audience: str, features: Sequence[str]) -> list[Problem]:
-    plan = expansion_plan(deps.schema, audience)
-    _, unknown = choose_columns(plan, features)
+    unknown = choose(expansion_features(deps.schema, audience), features).unknown
     return [
         Problem(Code.UNKNOWN_FEATURE, (*INPUT, "features", str(i)),
                 f"{features[i]!r} is neither a feature nor an attribute with features")
