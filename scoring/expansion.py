@@ -111,3 +111,12 @@ def standardized_difference(group: Floats, others: Floats) -> float:
         return 0.0
     pooled = math.sqrt((float(np.var(a)) + float(np.var(b))) / 2)
     return 0.0 if pooled == 0 else (float(np.mean(a)) - float(np.mean(b))) / pooled
+
+
+def share_difference(group: Floats, others: Floats) -> float:
+    """Cohen's h between the shares of 1s in two 0/1 columns (NaN ignored): an effect size on
+    the scale of `standardized_difference`; 0 when either side is empty."""
+    a, b = group[~np.isnan(group)], others[~np.isnan(others)]
+    if len(a) == 0 or len(b) == 0:
+        return 0.0
+    return 2 * math.asin(math.sqrt(float(np.mean(a)))) - 2 * math.asin(math.sqrt(float(np.mean(b))))

@@ -28,6 +28,7 @@ from server.api.exports.mutations import ExportMutations
 from server.api.exports.queries import ExportQueries
 from server.api.exports.types import Export
 from server.api.graph_schema import GraphSchemaQueries
+from server.api.segments.differentiator_types import DifferentiatorQueries
 from server.api.segments.expansion_mutations import ExpansionMutations
 from server.api.segments.mutations import SegmentMutations
 from server.api.segments.overlap_types import OverlapQueries
@@ -55,7 +56,13 @@ class NodeQueries:
 
 @strawberry.type
 class Query(
-    SegmentQueries, OverlapQueries, ExportQueries, GraphSchemaQueries, AccessQueries, NodeQueries
+    SegmentQueries,
+    OverlapQueries,
+    DifferentiatorQueries,
+    ExportQueries,
+    GraphSchemaQueries,
+    AccessQueries,
+    NodeQueries,
 ):
     pass
 

@@ -56,16 +56,19 @@ async def profile_keys(graph: Graph, profile: Entity) -> list[Key]:
 async def feature_rows(
     graph: Graph, schema: GraphSchema, plan: FeaturePlan, keys: list[Key], now: dt.datetime
 ) -> Floats:
-    """One row of the plan's features per key (NaN for a key with no profile)."""
+    """One row of the plan's features per key, in order (NaN for a key with no profile)."""
     cypher, constants = feature_query(schema, plan)
     params = {**constants, **time_params(now, plan.windows)}
     out = np.full((len(keys), len(plan.features)), np.nan)
-    position = {k: i for i, k in enumerate(keys)}
-    for start in range(0, len(keys), BATCH):
-        batch = keys[start : start + BATCH]
+    positions: dict[Key, list[int]] = {}
+    for i, k in enumerate(keys):  # a key may come twice (a segment against everyone)
+        positions.setdefault(k, []).append(i)
+    unique = list(positions)
+    for start in range(0, len(unique), BATCH):
+        batch = unique[start : start + BATCH]
         found = await graph.read_with(compiled(cypher), {**params, "keys": batch})
         for record in found:
-            out[position[record["key"]]] = np.array(record["row"], dtype=np.float64)
+            out[positions[record["key"]]] = np.array(record["row"], dtype=np.float64)
     return out
 
 
