@@ -153,6 +153,13 @@ def test_an_expansion_finds_the_planted_twins_and_never_the_source(
     other = next(k for k in roles if roles[k] == "other" and k not in found)
     assert api.data(SHOW, name="like_src", profile=other)["segment"]["expansion"][
         "similarity"] is None  # fmt: skip
+    deleted = api.data(
+        "mutation($id: ID!) { deleteSegment(id: $id, force: false) { deletedId } }",
+        id=made["segment"]["id"],
+    )["deleteSegment"]
+    assert deleted["deletedId"] == made["segment"]["id"]
+    left, _, _ = empty_graph.execute_query("MATCH (m:_ExpansionModel) RETURN count(m) AS n")
+    assert left[0]["n"] == 0
 
 
 def test_output_size_features_population_and_source_inclusion(
