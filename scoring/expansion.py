@@ -69,22 +69,32 @@ class HoldoutQuality:
     lift: float  # precision / random_precision (0 when nothing was hidden)
 
 
-def holdout_quality(hidden: Floats, population: Floats, percent: float) -> HoldoutQuality:
+def holdout_quality(
+    hidden: Floats, population: Floats, percent: float, population_weight: float = 1.0
+) -> HoldoutQuality:
     """Rank hidden members' scores among the population's; pick the output as an expansion of
     `percent` of the population would; count the hidden members recovered. Ties count against
     the hidden members (they are ranked after population rows of the same score).
 
+    `population` may be a uniform sample of the population: each of its rows then stands for
+    `population_weight` rows (population size / sample size), so the output size, the picked
+    count and the random precision are those of the whole population.
+
     Raises ValueError for a percent out of range."""
-    size = output_size(len(population), percent)
+    total = len(population) * population_weight
+    size = output_size(round(total), percent)
     candidates = np.concatenate([population, hidden])
-    picked = select_output(candidates, size)
+    order = np.argsort(-candidates, kind="stable")
+    weights = np.where(order >= len(population), 1.0, population_weight)
+    taken = (np.cumsum(weights) <= size + 1e-9) & (candidates[order] >= FLOOR)
+    picked = order[taken]
     recovered = int(np.count_nonzero(picked >= len(population)))
-    total = len(candidates)
-    precision = recovered / len(picked) if len(picked) else 0.0
-    random = len(hidden) / total if total else 0.0
+    output = round(float(weights[taken].sum()))
+    precision = recovered / output if output else 0.0
+    random = len(hidden) / (total + len(hidden)) if total + len(hidden) else 0.0
     return HoldoutQuality(
-        hidden=len(hidden), candidates=total, output=len(picked), recovered=recovered,
-        precision=precision, random_precision=random,
+        hidden=len(hidden), candidates=round(total) + len(hidden), output=output,
+        recovered=recovered, precision=precision, random_precision=random,
         lift=precision / random if random > 0 else 0.0,
     )  # fmt: skip
 

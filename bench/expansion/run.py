@@ -30,7 +30,7 @@ from graph_schema.demo import generate_demo
 from graph_schema.importer import import_directory
 from scoring.expansion import holdout_quality, output_size, select_output
 from scoring.similarity import score_similarity
-from server.expansion.expand import Expansion, expand_groups
+from server.expansion.expand import HOLDOUT_POPULATION, Expansion, expand_groups
 from server.refresh.graph import Graph
 from server.refresh.records import ExpansionSpec
 from server.settings import get_settings
@@ -104,8 +104,12 @@ def speed(source_n: int, population_n: int, features: int = 50) -> None:
     source[:, :5] += 3
     started = time.perf_counter()
     hidden = source[: source_n // 5]
-    trial = score_similarity(source[source_n // 5 :], np.vstack([population, hidden]))
-    q = holdout_quality(trial.population[population_n:], trial.population[:population_n], 20)
+    ranked = population[:HOLDOUT_POPULATION]  # as a run samples it
+    trial = score_similarity(source[source_n // 5 :], np.vstack([ranked, hidden]))
+    weight = population_n / len(ranked)
+    q = holdout_quality(
+        trial.population[len(ranked) :], trial.population[: len(ranked)], 20, weight
+    )
     holdout_s = time.perf_counter() - started
     scored = score_similarity(source, population)
     picked = select_output(scored.population, output_size(population_n, 20))

@@ -74,6 +74,16 @@ def test_holdout_quality_respects_the_floor_and_counts_ties_against_hidden() -> 
     assert (tie.output, tie.recovered, tie.lift) == (1, 0, 0.0)
 
 
+def test_holdout_quality_on_a_population_sample_counts_each_row_as_many() -> None:
+    # 4 sampled rows standing for 12 profiles; 50% of 12 = 6: 0.9 (weight 3), then the hidden
+    # 0.85 (weight 1); 0.8 would make 7
+    q = holdout_quality(arr(0.85, 0.3), arr(0.9, 0.8, 0.2, 0.5), 50, population_weight=3)
+    assert (q.candidates, q.output, q.recovered) == (14, 4, 1)  # 0.9 (3) + hidden 0.85 (1)
+    assert q.precision == pytest.approx(1 / 4)
+    assert q.random_precision == pytest.approx(2 / 14)
+    assert q.lift == pytest.approx((1 / 4) / (2 / 14))
+
+
 def test_histogram_reach_and_standardized_difference() -> None:
     scores = arr(0.0, 0.05, 0.41, 0.55, 0.7, 0.86, 1.0)
     assert histogram(scores) == (2, 0, 0, 0, 1, 1, 0, 1, 1, 1)
