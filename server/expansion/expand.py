@@ -8,6 +8,7 @@ holdout precision and lift at the output size.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import time
 from collections.abc import Sequence
@@ -78,9 +79,12 @@ async def expand_groups(
     x_source, x_population = rows[: len(source)], rows[len(source) :]
     names = [plan.features[i].name for i in chosen.columns] + string_names
     read_s = time.perf_counter() - started
-    holdout = _holdout(x_source, x_population, spec.output_percent)
+    # CPU-bound for seconds to minutes: off the event loop, which must keep renewing the
+    # refresh's lease (a blocked loop would let the claim lapse mid-run)
+    holdout = await asyncio.to_thread(_holdout, x_source, x_population, spec.output_percent)
     holdout_s = time.perf_counter() - started - read_s
-    scored = score_similarity(x_source, x_population, SimilarityConfig(random_state=SEED))
+    config = SimilarityConfig(random_state=SEED)
+    scored = await asyncio.to_thread(score_similarity, x_source, x_population, config)
     picked = select_output(scored.population, output_size(len(population), spec.output_percent))
     scores = {population[i]: float(scored.population[i]) for i in picked.tolist()}
     members = set(scores) | (set(source) if spec.include_source else set())

@@ -2,7 +2,7 @@
 write, switch) and what selects the members.
 
 A `MemberSource` yields the member keys at the run's evaluation time: of every profile, or only
-among given keys (incremental refresh). Today there are two:
+among given keys (incremental refresh). Today there are three:
 - `CypherSource`: a compiled definition evaluated in Neo4j;
 - `SplitSource`: a split group, the parent's active members whose bucket is the group's;
 - `ExpansionSource` (server.expansion): similar customers, scored by a model trained on the
