@@ -217,12 +217,19 @@ def test_the_source_is_guarded_and_viewers_cannot_create(
     api: Api, roles: dict[str, str], settings: Settings
 ) -> None:
     src = source_segment(api)
-    assert expand(api, name="like_src", source=src["id"])["userErrors"] == []
+    made = expand(api, name="like_src", source=src["id"])
+    assert made["userErrors"] == []
     refused = api.data(
         "mutation($id: ID!) { deleteSegment(id: $id, force: false) { userErrors { code } } }",
         id=src["id"],
     )["deleteSegment"]
     assert [e["code"] for e in refused["userErrors"]] == ["SEGMENT_IN_USE"]
+    redefined = api.data(
+        "mutation($input: UpdateSegmentInput!) { updateSegment(input: $input) { "
+        "userErrors { code field } } }",
+        input={"id": made["segment"]["id"], "definition": {"text": "segment Customer"}},
+    )["updateSegment"]
+    assert codes(redefined) == [("UNSUPPORTED_TYPE", ["input", "definition"])]
     with running(settings.model_copy(update=SECURE)) as secure:
         admin = admin_of(secure, settings)
         viewer = as_key(secure, key_for(admin, "VIEWER"))
