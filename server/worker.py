@@ -43,6 +43,7 @@ from server.refresh.refresh import RefreshEnv, _transient
 from server.refresh.refresh import refresh_segment as refresh_one
 from server.refresh.schedules import SystemSchedule
 from server.refresh.schema import ensure_refresh_schema
+from server.refresh.sources import sources_for
 from server.settings import Settings, get_settings
 from server.store.db import Db
 
@@ -77,6 +78,7 @@ async def startup(ctx: dict[str, Any]) -> None:
         batch_size=refresh.batch_size,
         keep_versions=refresh.keep_versions,
         keep_runs=refresh.keep_runs,
+        source=sources_for(schema),
     )
     db = Db(ctx["async_driver"], settings.neo4j_database)
     ctx.setdefault("export_env", ExportEnv(db=db, schema=schema, root=settings.exports_dir))

@@ -67,6 +67,7 @@ class UserErrorCode(StrEnum):
     PATH_OUTSIDE_EXPORT_ROOT = "PATH_OUTSIDE_EXPORT_ROOT"
     MODEL_CONFLICT = "MODEL_CONFLICT"  # another published score model scores that entity
     NOT_PUBLISHED = "NOT_PUBLISHED"  # a score model that must be published is not
+    UNKNOWN_FEATURE = "UNKNOWN_FEATURE"
 
 
 @dataclass(frozen=True, slots=True)

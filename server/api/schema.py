@@ -31,7 +31,10 @@ from server.api.graph_schema import GraphSchemaQueries
 from server.api.leads.mutations import LeadMutations
 from server.api.leads.queries import LeadQueries
 from server.api.live import LiveMutations, LiveQueries
+from server.api.segments.differentiator_types import DifferentiatorQueries
+from server.api.segments.expansion_mutations import ExpansionMutations
 from server.api.segments.mutations import SegmentMutations
+from server.api.segments.overlap_types import OverlapQueries
 from server.api.segments.queries import SegmentQueries
 from server.api.segments.split_mutations import SplitMutations
 from server.api.segments.types import Segment
@@ -57,6 +60,8 @@ class NodeQueries:
 @strawberry.type
 class Query(
     SegmentQueries,
+    OverlapQueries,
+    DifferentiatorQueries,
     ExportQueries,
     GraphSchemaQueries,
     AccessQueries,
@@ -69,7 +74,13 @@ class Query(
 
 @strawberry.type
 class Mutation(
-    SegmentMutations, SplitMutations, ExportMutations, LiveMutations, AccessMutations, LeadMutations
+    SegmentMutations,
+    SplitMutations,
+    ExpansionMutations,
+    ExportMutations,
+    LiveMutations,
+    AccessMutations,
+    LeadMutations,
 ):
     pass
 

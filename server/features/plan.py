@@ -146,11 +146,18 @@ def plan_features(
     return FeaturePlan(entity, tuple(to_one), tuple(activities), windows, category_windows)
 
 
+# Written by the engine's lead scoring (server/leads/schema_attributes.py): a model reading
+# them would learn the points model back, or its own earlier output.
+ENGINE_OWNED = frozenset({"leadscore", "leadgrade", "salesready", "salesreadyat"})
+
+
 def _usable(e: Entity, banned: set[str]) -> list[Attribute]:
-    """Attributes a model may read: not the key, not personal data, not excluded."""
+    """Attributes a model may read: not the key, not personal data, not engine-owned scores,
+    not excluded."""
     return [
         a for a in e.attributes
         if a.name != e.key and not a.pii and a.name.casefold() not in banned
+        and a.name.casefold() not in ENGINE_OWNED
         and f"{e.name}.{a.name}".casefold() not in banned
     ]  # fmt: skip
 

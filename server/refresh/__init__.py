@@ -8,7 +8,8 @@ Public entry points (the API calls these; arq tasks live in server/worker.py):
 - schedules: `check_schedule` (validate a cron and time zone on save), `plan_due`
 - progress: `read_progress`, `CHANNEL` (pub/sub for the subscription)
 - sources: `member_source` (where a run's members come from: a compiled definition, or the
-  parent's members in a split group's buckets); `RefreshEnv.source` swaps it
+  parent's members in a split group's buckets); `sources_for(schema)` adds expansion segments
+  (similar customers, server.expansion); `RefreshEnv.source` swaps it
 """
 
 from server.refresh.jobs import (

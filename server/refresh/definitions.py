@@ -26,12 +26,15 @@ def grammar_compiler(schema: GraphSchema) -> Compiler:
     def compile_definition(
         segment: SegmentInfo, definition: Definition, now: datetime
     ) -> MemberQuery:
-        """Raises DefinitionError for an expansion segment or a definition that fails to
-        compile (the run is FAILED with the compiler's message)."""
+        """Raises DefinitionError for a definition that fails to compile (the run is FAILED
+        with the compiler's message). An expansion compiles to no query: its members come
+        from its source (server.expansion); `now` goes with it as its evaluation time."""
         from grammar import SegmentError, compile_segment  # the language is optional to start
 
         if segment.type == "EXPANSION":
-            raise DefinitionError("expansion segments are filled by the scoring engine")
+            profile = schema.require_entity(segment.audience)
+            return MemberQuery(cypher="", params={"now": now}, profile_label=profile.label,
+                               profile_key=profile.key)  # fmt: skip
         try:
             compiled = compile_segment(definition.text, schema, now=now, timezone=segment.timezone)
         except SegmentError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -56,6 +57,33 @@ class SplitSpec:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ExpansionSpec:
+    """An expansion segment's settings: the profiles most similar to `source_id`'s members
+    among the population (`population_id`'s members, or every profile), minus the source."""
+
+    source_id: str
+    features: tuple[str, ...]  # feature or attribute names; empty: every planned feature
+    population_id: str | None
+    output_percent: float  # of the population
+    include_source: bool
+
+    def to_json(self) -> str:
+        return json.dumps({
+            "source": self.source_id, "features": list(self.features),
+            "population": self.population_id, "outputPercent": self.output_percent,
+            "includeSource": self.include_source,
+        })  # fmt: skip
+
+    @staticmethod
+    def from_json(text: str) -> ExpansionSpec:
+        p = json.loads(text)
+        return ExpansionSpec(
+            source_id=p["source"], features=tuple(p["features"]), population_id=p["population"],
+            output_percent=float(p["outputPercent"]), include_source=bool(p["includeSource"]),
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SegmentInfo:
     """What the refresh engine reads of a `_Segment` (the API owns the other properties)."""
 
@@ -76,6 +104,7 @@ class SegmentInfo:
     references: tuple[str, ...]  # ids of the segments it reads (`_DEPENDS_ON`)
     member_count: int | None = None  # of the active version, as its run recorded it
     split: SplitSpec | None = None  # set on a group of a split (its members come from that)
+    expansion: ExpansionSpec | None = None  # set on an expansion (similar customers) segment
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

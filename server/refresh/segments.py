@@ -15,13 +15,13 @@ from typing import Any, LiteralString
 from neo4j import Record
 
 from server.refresh.graph import Graph, Tx, rows
-from server.refresh.records import Definition, SegmentInfo, SplitSpec
+from server.refresh.records import Definition, ExpansionSpec, SegmentInfo, SplitSpec
 from server.splits.buckets import unflatten
 
 _SEGMENT_FIELDS: LiteralString = (
     "s {.id, .name, .type, .state, .valid, .status, .audience, .timezone, .scheduleKind, "
     "   .scheduleCron, .definitionVersion, .activeVersion, .createdAt, .lastScheduledAt, "
-    "   .memberCount, .splitParentId, .splitSeed, .splitBuckets, "
+    "   .memberCount, .splitParentId, .splitSeed, .splitBuckets, .expansion, "
     "   refs: [(s)-[:_DEPENDS_ON]->(t:_Segment) | t.id]} AS s"
 )
 
@@ -50,6 +50,7 @@ def to_info(record: Record) -> SegmentInfo:
         references=tuple(sorted(p["refs"])),
         member_count=p.get("memberCount"),
         split=_split(p),
+        expansion=ExpansionSpec.from_json(p["expansion"]) if p.get("expansion") else None,
     )
 
 

@@ -2,9 +2,11 @@
 write, switch) and what selects the members.
 
 A `MemberSource` yields the member keys at the run's evaluation time: of every profile, or only
-among given keys (incremental refresh). Today there are two:
+among given keys (incremental refresh). Today there are three:
 - `CypherSource`: a compiled definition evaluated in Neo4j;
-- `SplitSource`: a split group, the parent's active members whose bucket is the group's.
+- `SplitSource`: a split group, the parent's active members whose bucket is the group's;
+- `ExpansionSource` (server.expansion): similar customers, scored by a model trained on the
+  source segment; it needs the graph schema, so a worker passes `sources_for(schema)`.
 Any other way to compute members (one computed in Python over data read here) is one more
 class here and one more case in `member_source`.
 """
@@ -15,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, LiteralString, Protocol
 
+from graph_schema import GraphSchema
 from server.refresh import membership
 from server.refresh.definitions import DefinitionError
 from server.refresh.graph import Graph
@@ -35,10 +38,25 @@ SourceFactory = Callable[[SegmentInfo, MemberQuery], MemberSource]
 
 
 def member_source(segment: SegmentInfo, query: MemberQuery) -> MemberSource:
-    """The source of a segment's members; `query` is its compiled definition."""
+    """The source of a segment's members; `query` is its compiled definition.
+    Raises DefinitionError for an expansion (use `sources_for`)."""
     if segment.split is not None:
         return SplitSource(segment.split)
+    if segment.expansion is not None:
+        raise DefinitionError("expansion segments need the graph schema (sources_for)")
     return CypherSource(query)
+
+
+def sources_for(schema: GraphSchema) -> SourceFactory:
+    """`member_source` that also serves expansion segments (features come from `schema`)."""
+    from server.expansion.source import ExpansionSource  # it imports the refresh engine
+
+    def source(segment: SegmentInfo, query: MemberQuery) -> MemberSource:
+        if segment.expansion is not None:
+            return ExpansionSource(segment, segment.expansion, query, schema)
+        return member_source(segment, query)
+
+    return source
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ _DELETE_NEIGHBOURS: tuple[LiteralString, ...] = (
     "MATCH (u:_SegmentUsage)-[:_USES]->(:_Segment {id: $id}) DETACH DELETE u",
     "MATCH (:_Segment {id: $id})-[:_HAS_RUN]->(r:_SegmentRun) DETACH DELETE r",
     "MATCH (r:_SegmentRun {segmentId: $id}) DETACH DELETE r",
+    "MATCH (m:_ExpansionModel {segmentId: $id}) DELETE m",  # an expansion's last model summary
     "MATCH (s:_Segment {id: $id}) DETACH DELETE s",
 )
 

@@ -149,6 +149,9 @@ async def update_segment(deps: Deps, u: UpdateSegment) -> Result:
     problems = _update_problems(deps, u, seg)
     if u.definition is not None:
         problems += v.check_not_split_group(seg, ("input", "definition"), "redefined")
+        if seg.type is SegmentType.EXPANSION:  # its settings, not a definition, say who is in
+            message = "an expansion segment is not defined in the language; create another"
+            problems.append(Problem(Code.UNSUPPORTED_TYPE, ("input", "definition"), message))
     if problems:
         return Outcome.fail(*problems)
     props: dict[str, object] = {}

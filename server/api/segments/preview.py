@@ -165,7 +165,9 @@ async def _sampled(deps: Deps, compiled: CompiledSegment, total: int) -> Sampled
     """The definition evaluated on about SAMPLE random profiles, scaled up: the count with a
     95% margin (normal approximation of the binomial). None over the budget."""
     started = time.perf_counter()
-    keys = await sample_keys(deps, compiled.bound.audience, total)
+    # Shielded: when the estimate's budget ends first, the draw still finishes and is kept
+    # for the next estimate instead of being thrown away with the request.
+    keys = await asyncio.shield(sample_keys(deps, compiled.bound.audience, total))
     if not keys:
         return None
     in_keys = compiled.forms.members_in_keys

@@ -14,7 +14,7 @@ from server.api.segments.domain import get, not_found
 from server.refresh import jobs
 from server.refresh.graph import Graph
 from server.store import segments as store
-from server.store.records import SegmentRecord, SegmentType
+from server.store.records import SegmentRecord
 
 Code = UserErrorCode
 MAX_SEGMENTS = 500
@@ -36,9 +36,6 @@ def _problems(ids: list[str], found: list[SegmentRecord | None]) -> list[Problem
         field = ("ids", str(i))
         if seg is None:
             problems.append(not_found(field))
-        elif seg.type is SegmentType.EXPANSION:
-            message = "expansion segments refresh with their scoring model"
-            problems.append(Problem(Code.UNSUPPORTED_TYPE, field, message))
         elif not seg.valid:
             message = f"{seg.name}: the definition does not compile; fix it before running"
             problems.append(Problem(Code.DEFINITION_INVALID, field, message))

@@ -16,6 +16,8 @@ from server.api.common import Span, connection, field
 from server.api.context import Info
 from server.api.segments import history, reading
 from server.api.segments.enums import DependentKind
+from server.api.segments.expansion import get_expansion
+from server.api.segments.expansion_types import SegmentExpansion
 from server.api.segments.run_types import SegmentGrowth, SegmentRun, SegmentTrendPoint
 from server.api.segments.split_types import SegmentSplit
 from server.api.segments.splits import get_split
@@ -258,6 +260,13 @@ class Segment(relay.Node):
     async def weekly_growth(self, info: Info) -> SegmentGrowth | None:
         found = await history.weekly_growth(info.context.deps, self.id)
         return SegmentGrowth.of(found) if found else None
+
+    @field("Settings and last run of an expansion (similar customers); null for others.")
+    async def expansion(self, info: Info) -> SegmentExpansion | None:
+        if self.record.type is not SegmentType.EXPANSION:
+            return None
+        found = await get_expansion(info.context.deps, self.record)
+        return SegmentExpansion.of(found, self.record) if found else None
 
     @field("The split this segment heads or is a group of; null when none.")
     async def split(self, info: Info) -> SegmentSplit | None:

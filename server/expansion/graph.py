@@ -1,0 +1,143 @@
+"""Everything expansions read from or write to Neo4j.
+
+Memberships are read through the (segmentId, key) index with the segment's active version
+bound once (as server.refresh.sources does); feature rows with the schema-printed query of
+server.features.cypher; the run's summary is one `:_ExpansionModel {segmentId}` node.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any, LiteralString, Protocol
+
+import numpy as np
+import numpy.typing as npt
+from neo4j import Record
+
+from graph_schema import Attribute, Entity, GraphSchema, quote_identifier
+from server.features.cypher import feature_query, time_params
+from server.features.plan import FeaturePlan
+from server.refresh.graph import Graph, compiled, rows, with_identifiers
+
+Key = str | int
+Floats = npt.NDArray[np.float64]
+BATCH = 2_000
+
+
+class Reader(Protocol):
+    async def read(self, query: LiteralString, **params: Any) -> list[Record]: ...
+
+
+_MEMBERS: LiteralString = (
+    "MATCH (s:_Segment {id: $id}) WITH s.activeVersion AS v "
+    "CALL (v) { MATCH ()-[m:_MEMBER]->() USING INDEX m:_MEMBER(segmentId, key) "
+    "  WHERE m.segmentId = $id AND m.key IS NOT NULL "
+    "  AND m.since <= v AND (m.until IS NULL OR m.until > v) RETURN collect(m.key) AS keys } "
+    "RETURN keys"
+)
+
+
+async def segment_members(graph: Reader, segment_id: str) -> list[Key] | None:
+    """The active members' keys, sorted; None when the segment does not exist."""
+    found = await graph.read(_MEMBERS, id=segment_id)
+    return sorted(found[0]["keys"]) if found else None
+
+
+async def profile_keys(graph: Graph, profile: Entity) -> list[Key]:
+    """Every key of the profile entity, sorted (a deterministic population)."""
+    query = with_identifiers(
+        "MATCH (p:{label}) WHERE p.{key} IS NOT NULL RETURN p.{key} AS k ORDER BY k",
+        label=profile.label, key=profile.key,
+    )  # fmt: skip
+    return [r["k"] for r in await graph.read(query)]
+
+
+async def feature_rows(
+    graph: Graph, schema: GraphSchema, plan: FeaturePlan, keys: list[Key], now: dt.datetime
+) -> Floats:
+    """One row of the plan's features per key, in order (NaN for a key with no profile)."""
+    cypher, constants = feature_query(schema, plan)
+    params = {**constants, **time_params(now, plan.windows)}
+    out = np.full((len(keys), len(plan.features)), np.nan)
+    positions: dict[Key, list[int]] = {}
+    for i, k in enumerate(keys):  # a key may come twice (a segment against everyone)
+        positions.setdefault(k, []).append(i)
+    unique = list(positions)
+    for start in range(0, len(unique), BATCH):
+        batch = unique[start : start + BATCH]
+        found = await graph.read_with(compiled(cypher), {**params, "keys": batch})
+        for record in found:
+            out[positions[record["key"]]] = np.array(record["row"], dtype=np.float64)
+    return out
+
+
+async def attribute_values(
+    graph: Graph, profile: Entity, attributes: tuple[Attribute, ...] | list[Attribute],
+    keys: list[Key],
+) -> list[list[object]]:  # fmt: skip
+    """The attributes' values per key, in key order (None for a missing value or profile)."""
+    if not attributes:
+        return [[] for _ in keys]
+    values = ", ".join(f"p.{quote_identifier(a.name)}" for a in attributes)
+    head = with_identifiers("UNWIND $keys AS key MATCH (p:{label} {{key}: key}) ",
+                            label=profile.label, key=profile.key)  # fmt: skip
+    query = compiled(head + f"RETURN key, [{values}] AS v")
+    found: dict[Key, list[object]] = {}
+    for start in range(0, len(keys), BATCH):
+        for r in await graph.read(query, keys=keys[start : start + BATCH]):
+            found[r["key"]] = r["v"]
+    return [found.get(k, [None] * len(attributes)) for k in keys]
+
+
+async def save_summary(
+    graph: Graph, segment_id: str, summary: dict[str, Any], scores: dict[Key, float]
+) -> None:
+    """Replace the segment's stored model summary (a JSON document, read whole by the API)
+    and its output members' scores (parallel lists `keys` and `scores`)."""
+    await graph.write(
+        lambda tx: rows(
+            tx,
+            "MERGE (m:_ExpansionModel {segmentId: $id}) "
+            "SET m.summary = $summary, m.trainedAt = datetime($at), m.keys = $keys, "
+            "    m.scores = $scores",
+            id=segment_id,
+            summary=json.dumps(summary),
+            at=summary["trainedAt"],
+            keys=list(scores),
+            scores=list(scores.values()),
+        )
+    )
+
+
+async def similarity_of(graph: Reader, segment_id: str, key: Key) -> float | None:
+    """A profile's similarity score in the last run (None when it was not in the output)."""
+    found = await graph.read(
+        "MATCH (m:_ExpansionModel {segmentId: $id}) "
+        "RETURN [i IN range(0, size(m.keys) - 1) WHERE m.keys[i] = $key | m.scores[i]] AS s",
+        id=segment_id, key=key,
+    )  # fmt: skip
+    return float(found[0]["s"][0]) if found and found[0]["s"] else None
+
+
+async def load_summary(graph: Reader, segment_id: str) -> dict[str, Any] | None:
+    """The last stored summary of an expansion; None before its first run."""
+    found = await graph.read(
+        "MATCH (m:_ExpansionModel {segmentId: $id}) RETURN m.summary AS s", id=segment_id
+    )
+    if not found or found[0]["s"] is None:
+        return None
+    summary: dict[str, Any] = json.loads(found[0]["s"])
+    return summary
+
+
+async def expansion_settings(graph: Reader, segment_id: str) -> str | None:
+    """The expansion settings (JSON) of a segment; None for other segments."""
+    found = await graph.read("MATCH (s:_Segment {id: $id}) RETURN s.expansion AS e", id=segment_id)
+    return found[0]["e"] if found else None
+
+
+async def delete_summary(graph: Graph, segment_id: str) -> None:
+    await graph.write(
+        lambda tx: rows(tx, "MATCH (m:_ExpansionModel {segmentId: $id}) DELETE m", id=segment_id)
+    )

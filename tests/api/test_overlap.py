@@ -1,0 +1,91 @@
+"""Segment overlap over HTTP: counts equal set arithmetic over memberships read independently."""
+
+from __future__ import annotations
+
+from collections import Counter
+from itertools import combinations
+
+import neo4j
+import pytest
+
+from server.refresh.records import RunStatus
+from server.settings import Settings
+from tests.api.conftest import Api, codes, create_ok
+from tests.api.test_expansion import refresh, seed
+from tests.api.test_splits import members
+
+OVERLAP = """
+query($ids: [ID!]!, $by: String) {
+  segmentOverlap(segments: $ids, breakdown: $by) {
+    combinations { segments { name } count breakdown { value count } }
+    userErrors { code field }
+  }
+}
+"""
+DEFINITIONS = {
+    "happy": "segment Customer where satisfaction > 60",
+    "unhappy": "segment Customer where satisfaction < 30",
+    "rich": "segment Customer where creditBalance > 3000",
+    "planted": 'segment Customer where segmentHint in ("src", "twin")',
+}
+
+
+@pytest.fixture
+def segments(api: Api, empty_graph: neo4j.Driver, settings: Settings) -> dict[str, str]:
+    roles = seed(empty_graph)
+    ids = {n: create_ok(api, name=n, definition={"text": t})["id"] for n, t in DEFINITIONS.items()}
+    assert all(o.status is RunStatus.SUCCESSFUL for o in refresh(settings, *DEFINITIONS))
+    assert roles
+    return ids
+
+
+def test_counts_equal_set_arithmetic(
+    api: Api, segments: dict[str, str], empty_graph: neo4j.Driver
+) -> None:
+    names = ["happy", "unhappy", "rich", "planted"]
+    sets = {n: members(empty_graph, n) for n in names}
+    profiles = set().union(*sets.values())
+    expected = Counter(tuple(n for n in names if k in sets[n]) for k in profiles)
+    shown = api.data(OVERLAP, ids=[segments[n] for n in names])["segmentOverlap"]
+    got = {tuple(s["name"] for s in c["segments"]): c["count"] for c in shown["combinations"]}
+    assert got == dict(expected)
+    assert ("happy", "unhappy") not in got  # disjoint definitions share nobody
+    assert all(c["breakdown"] == [] for c in shown["combinations"])
+    counts = [c["count"] for c in shown["combinations"]]
+    assert counts == sorted(counts, reverse=True)
+    for a, b in combinations(names, 2):  # pairwise intersections follow from the combinations
+        both = sum(n for combo, n in got.items() if a in combo and b in combo)
+        assert both == len(sets[a] & sets[b])
+
+
+def test_breakdown_by_an_attribute(
+    api: Api, segments: dict[str, str], empty_graph: neo4j.Driver
+) -> None:
+    hints, _, _ = empty_graph.execute_query(
+        "MATCH (c:Customer) RETURN c.customerId AS k, c.segmentHint AS h"
+    )
+    hint = {r["k"]: r["h"] for r in hints}
+    sets = {n: members(empty_graph, n) for n in ("rich", "planted")}
+    shown = api.data(OVERLAP, ids=[segments["rich"], segments["planted"]], by="segmentHint")
+    for c in shown["segmentOverlap"]["combinations"]:
+        combo = [s["name"] for s in c["segments"]]
+        keys = set.intersection(*(sets[n] for n in combo)) - set().union(
+            *(sets[n] for n in sets if n not in combo))  # fmt: skip
+        assert {v["value"]: v["count"] for v in c["breakdown"]} == dict(
+            Counter(hint[k] for k in keys))  # fmt: skip
+        assert sum(v["count"] for v in c["breakdown"]) == c["count"]
+
+
+def test_refusals(api: Api, segments: dict[str, str]) -> None:
+    contacts = create_ok(api, name="contacts", audience="Contact",
+                         definition={"text": "segment Contact where firstName = 'A'"})  # fmt: skip
+    happy, rich = segments["happy"], segments["rich"]
+    cases = [
+        ([happy], None, [("LIMIT_EXCEEDED", ["segments"])]),
+        ([happy, happy], None, [("LIMIT_EXCEEDED", ["segments"])]),
+        ([happy, "U2VnbWVudDpub3Bl"], None, [("NOT_FOUND", ["segments", "1"])]),
+        ([happy, contacts["id"]], None, [("AUDIENCE_MISMATCH", ["segments"])]),
+        ([happy, rich], "shoeSize", [("INVALID_VALUE", ["breakdown"])]),
+    ]
+    for ids, by, expected in cases:
+        assert codes(api.data(OVERLAP, ids=ids, by=by)["segmentOverlap"]) == expected
