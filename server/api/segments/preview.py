@@ -87,11 +87,20 @@ async def estimate_size(deps: Deps, compiled: CompiledSegment) -> Estimate:
     sampling = total > SAMPLE_ABOVE
     # Whatever is done when the budget ends answers: the server's transaction timeout alone
     # overran it by a second on a loaded machine.
+    deadline = start + ESTIMATE_BUDGET_S
     exact = asyncio.ensure_future(_run(deps, count_q.text, dict(count_q.params)))
-    by_clause = asyncio.ensure_future(_run(deps, clauses_q.text, dict(clauses_q.params)))
-    sample = asyncio.ensure_future(_sampled(deps, compiled, total) if sampling else _nothing())
-    left = ESTIMATE_BUDGET_S - (time.perf_counter() - start)
-    await asyncio.wait([exact, by_clause, sample], timeout=max(0.05, left))
+    if sampling:
+        # On two cores three heavy queries starve each other: the size first (exact, or the
+        # sample meanwhile), the per-clause counts only with the time that is left.
+        sample = asyncio.ensure_future(_sampled(deps, compiled, total))
+        await _exact_or_sampled(exact, sample, deadline)
+        by_clause = asyncio.ensure_future(
+            _run(deps, clauses_q.text, dict(clauses_q.params), _left(deadline))
+        )
+    else:
+        sample = asyncio.ensure_future(_nothing())
+        by_clause = asyncio.ensure_future(_run(deps, clauses_q.text, dict(clauses_q.params)))
+    await asyncio.wait([exact, by_clause, sample], timeout=_left(deadline))
     count, clause_row, sampled = _result(exact), _result(by_clause), _result(sample)
     elapsed = int((time.perf_counter() - start) * 1000)
     per_clause = tuple(
@@ -113,6 +122,21 @@ async def estimate_size(deps: Deps, compiled: CompiledSegment) -> Estimate:
 
 
 T = TypeVar("T")
+
+
+def _left(deadline: float) -> float:
+    return max(0.05, deadline - time.perf_counter())
+
+
+async def _exact_or_sampled(
+    exact: asyncio.Future[Any], sample: asyncio.Future[Any], deadline: float
+) -> None:
+    """Until the exact count is in, or the deadline; a sampled count only stands in."""
+    while not exact.done() and time.perf_counter() < deadline:
+        waiting = [t for t in (exact, sample) if not t.done()]
+        await asyncio.wait(waiting, timeout=_left(deadline), return_when=asyncio.FIRST_COMPLETED)
+    if exact.done() and not sample.done():
+        sample.cancel()  # the draw itself is shielded: it still fills the kept sample
 
 
 def _result(task: asyncio.Future[T | None]) -> T | None:
