@@ -131,12 +131,17 @@ def _left(deadline: float) -> float:
 async def _exact_or_sampled(
     exact: asyncio.Future[Any], sample: asyncio.Future[Any], deadline: float
 ) -> None:
-    """Until the exact count is in, or the deadline; a sampled count only stands in."""
-    while not exact.done() and time.perf_counter() < deadline:
+    """Until the exact count is in (a timed-out one is no count), or the sample is when the
+    exact count failed, or the deadline: a sampled count only stands in."""
+    while time.perf_counter() < deadline:
+        if exact.done() and _result(exact) is not None:
+            if not sample.done():
+                sample.cancel()  # the draw itself is shielded: it still fills the kept sample
+            return
         waiting = [t for t in (exact, sample) if not t.done()]
+        if not waiting:
+            return
         await asyncio.wait(waiting, timeout=_left(deadline), return_when=asyncio.FIRST_COMPLETED)
-    if exact.done() and not sample.done():
-        sample.cancel()  # the draw itself is shielded: it still fills the kept sample
 
 
 def _result(task: asyncio.Future[T | None]) -> T | None:
