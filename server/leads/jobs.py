@@ -4,9 +4,7 @@ while one waits or runs is a no-op."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
-from typing import Any
 
 from arq.connections import ArqRedis
 from redis.asyncio import Redis
@@ -15,12 +13,12 @@ from server.leads import store
 from server.leads.records import ScoreModelRecord
 from server.leads.run import Publish
 from server.refresh.jobs import enqueue_once
+from server.refresh.progress import state_publisher
 from server.refresh.schedules import InvalidSchedule, fires_between
 from server.store.db import Db
 
 SCORE_MODEL = "score_model"
 CHANNEL = "score:progress"
-KEY_TTL_S = 24 * 3600
 
 
 def score_job_id(model_id: str, version: int) -> str:
@@ -60,11 +58,5 @@ def progress_key(model_id: str) -> str:
 
 
 def redis_publisher(redis: Redis) -> Publish:
-    """Progress like a refresh's: the latest state as a key, each change on a channel."""
-
-    async def publish(event: dict[str, Any]) -> None:
-        payload = json.dumps(event, separators=(",", ":"))
-        await redis.set(progress_key(event["modelId"]), payload, ex=KEY_TTL_S)
-        await redis.publish(CHANNEL, payload)
-
-    return publish
+    """A scoring run's progress, per model, published as a refresh's is."""
+    return state_publisher(redis, CHANNEL, lambda event: progress_key(event["modelId"]))

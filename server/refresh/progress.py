@@ -24,15 +24,21 @@ def progress_key(segment_id: str) -> str:
     return f"refresh:progress:{segment_id}"
 
 
-def redis_publisher(redis: Redis) -> Publish:
-    """Publish to Redis: latest state as a key, each change on the channel."""
+def state_publisher(redis: Redis, channel: str, key_of: Callable[[dict[str, Any]], str]) -> Publish:
+    """Publish to Redis: the latest state under `key_of(event)` (read on subscribe), each
+    change on `channel`. Refresh runs and scoring runs report their progress this way."""
 
     async def publish(event: dict[str, Any]) -> None:
         payload = json.dumps(event, separators=(",", ":"))
-        await redis.set(progress_key(event["segmentId"]), payload, ex=KEY_TTL_S)
-        await redis.publish(CHANNEL, payload)
+        await redis.set(key_of(event), payload, ex=KEY_TTL_S)
+        await redis.publish(channel, payload)
 
     return publish
+
+
+def redis_publisher(redis: Redis) -> Publish:
+    """A refresh's progress, per segment."""
+    return state_publisher(redis, CHANNEL, lambda event: progress_key(event["segmentId"]))
 
 
 async def read_progress(redis: Redis, segment_id: str) -> dict[str, Any] | None:
