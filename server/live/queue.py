@@ -61,8 +61,8 @@ async def drain(redis: ArqRedis, apply: Callable[[list[Change]], Awaitable[Any]]
             if not raw:
                 break
             await apply([_change(r) for r in raw])
-            await _sure(redis.ltrim(CHANGES, len(raw), -1))
-            await redis.pexpire(LOCK, LOCK_MS)
+            if not await _trim_if_held(redis, token, len(raw)):
+                break  # the lock expired during a long batch: the new holder reapplies it
             done += len(raw)
     finally:
         if await redis.get(LOCK) == token.encode():
@@ -70,6 +70,24 @@ async def drain(redis: ArqRedis, apply: Callable[[list[Change]], Awaitable[Any]]
     if await _sure(redis.llen(CHANGES)):  # pushed between our last read and the lock's release
         await wake_applier(redis)
     return done
+
+
+# Trims only while the lock is still ours, atomically: an applier whose lock expired during a
+# long batch must not trim changes that the next holder has read but not yet applied.
+_TRIM_IF_HELD = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  redis.call('ltrim', KEYS[2], tonumber(ARGV[2]), -1)
+  redis.call('pexpire', KEYS[1], tonumber(ARGV[3]))
+  return 1
+end
+return 0
+"""
+
+
+async def _trim_if_held(redis: ArqRedis, token: str, count: int) -> bool:
+    args = (LOCK, CHANGES, token, str(count), str(LOCK_MS))
+    held = await _sure(redis.eval(_TRIM_IF_HELD, 2, *args))
+    return bool(held)
 
 
 async def _sure(value: Awaitable[T] | T) -> T:
