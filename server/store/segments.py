@@ -184,43 +184,45 @@ async def reaches(db: Db, start_names: list[str], target_id: str) -> bool:
     return bool(records[0]["found"])
 
 
-_FILTER: LiteralString = (
-    "MATCH (s:_Segment) "
-    "WHERE ($search IS NULL OR toLower(s.name) CONTAINS $search "
-    "      OR toLower(s.displayName) CONTAINS $search) "
-    "AND ($type IS NULL OR s.type = $type) AND ($state IS NULL OR s.state = $state) "
-    "AND ($status IS NULL OR s.status = $status) AND ($audience IS NULL OR s.audience = $audience) "
-    "AND all(t IN $tags WHERE t IN s.tags) "
-)
+# Only the filters asked for reach the query (fixed fragments, never caller text): an unfiltered
+# count then comes from Neo4j's count store, and no row pays for predicates that are always true.
+_FILTERS: dict[str, LiteralString] = {
+    "search": "(toLower(s.name) CONTAINS $search OR toLower(s.displayName) CONTAINS $search)",
+    "type": "s.type = $type",
+    "state": "s.state = $state",
+    "status": "s.status = $status",
+    "audience": "s.audience = $audience",
+    "tags": "all(t IN $tags WHERE t IN s.tags)",
+}
 
 
-def _page_query(order: SegmentOrder) -> LiteralString:
+def _match(params: dict[str, Any]) -> LiteralString:
+    clauses = [clause for name, clause in _FILTERS.items() if params[name]]
+    if not clauses:
+        return "MATCH (s:_Segment) "
+    where: LiteralString = " AND ".join(clauses)
+    return "MATCH (s:_Segment) WHERE " + where + " "
+
+
+def _page_query(order: SegmentOrder, params: dict[str, Any], seek: bool) -> LiteralString:
     """The total and one page in one query and one record (the page collected in order): a
     record per row and a second query cost more than Neo4j's work for a thousand segments."""
     key = SORT_KEYS[order.field]
-    if order.direction is SortDirection.ASC:
-        page: LiteralString = (
-            "WHERE NOT $seek OR k > $key OR (k = $key AND s.id > $id) "
-            "WITH s, k ORDER BY k ASC, s.id ASC LIMIT $limit "
-        )
-    else:
-        page = (
-            "WHERE NOT $seek OR k < $key OR (k = $key AND s.id < $id) "
-            "WITH s, k ORDER BY k DESC, s.id DESC LIMIT $limit "
-        )
+    ascending = order.direction is SortDirection.ASC
+    after: LiteralString = "k > $key OR (k = $key AND s.id > $id)"
+    before: LiteralString = "k < $key OR (k = $key AND s.id < $id)"
+    direction: LiteralString = "ASC" if ascending else "DESC"
+    page: LiteralString = (
+        ("WHERE " + (after if ascending else before) + " " if seek else "")
+        + "WITH s, k ORDER BY k " + direction + ", s.id " + direction + " LIMIT $limit "
+    )  # fmt: skip
+    match = _match(params)
     return (
-        "CALL () { " + _FILTER + "RETURN count(s) AS total } "
-        "CALL () { "
-        + _FILTER
-        + "WITH s, "
-        + key
-        + " AS k "
-        + page
-        + "RETURN collect({s: "
-        + AS_SEGMENT
-        + ", k: k}) AS page } "
+        "CALL () { " + match + "RETURN count(s) AS total } "
+        "CALL () { " + match + "WITH s, " + key + " AS k " + page
+        + "RETURN collect({s: " + AS_SEGMENT + ", k: k}) AS page } "
         "RETURN total, page"
-    )
+    )  # fmt: skip
 
 
 def _filter_params(f: SegmentFilter) -> dict[str, Any]:
@@ -242,9 +244,8 @@ async def list_segments(
     pos = check_key_type(order, decode_cursor(scope, after)) if after else None
     params = _filter_params(f)
     records = await db.read(
-        _page_query(order),
+        _page_query(order, params, seek=pos is not None),
         **params,
-        seek=pos is not None,
         key=pos.key if pos else None,
         id=pos.id if pos else None,
         limit=first + 1,
