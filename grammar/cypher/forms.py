@@ -2,7 +2,10 @@
 
 - members: every matching profile key;
 - count: how many;
-- members_in_keys: the matching keys among `$keys` (incremental refresh, "is X in?");
+- members_in_keys: the matching keys among `$keys`, a list without repeats (incremental
+  refresh, "is X in?", sampled estimates). The keys are matched first, on their own: given
+  `key IN $keys` among the other predicates, the planner could not tell the list's size and
+  scanned a range index of half the audience instead (3 s against 0.2 s on 1M profiles);
 - clause_counts: the audience size and, per top-level clause, how many profiles satisfy it
   (for estimates), in one scan.
 
@@ -50,7 +53,14 @@ def print_cypher(segment: b.BoundSegment) -> CypherForms:
     match = f"{printer.prelude()}MATCH {label}"
     members = f"{match}\nWHERE {where}\nRETURN {key} AS key"
     count = f"{match}\nWHERE {where}\nRETURN count({root.node}) AS count"
-    in_keys = f"{match}\nWHERE {key} IN ${KEYS_PARAM} AND {where}\nRETURN {key} AS key"
+    # An aggregation is a horizon the planner cannot push the other predicates through.
+    grouped = "".join(f"{v}, " for v in printer.prelude_variables())
+    carried = ", ".join((root.node, *printer.prelude_variables()))
+    in_keys = (
+        f"{match}\nWHERE {key} IN ${KEYS_PARAM}\n"
+        f"WITH {grouped}collect({root.node}) AS keyed\nUNWIND keyed AS {root.node}\n"
+        f"WITH {carried}\nWHERE {where}\nRETURN {key} AS key"
+    )
     return CypherForms(
         members=CompiledCypher(members, params),
         count=CompiledCypher(count, params),
