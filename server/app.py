@@ -95,8 +95,10 @@ def make_lifespan(settings: Settings) -> Callable[[Starlette], Any]:
         graph = load_graph_schema(settings)
         auth = (settings.neo4j_user, settings.neo4j_password)
         driver = AsyncGraphDatabase.driver(
-            settings.neo4j_uri, auth=auth, max_transaction_retry_time=settings.api_neo4j_retry_s
-        )
+            settings.neo4j_uri, auth=auth, max_transaction_retry_time=settings.api_neo4j_retry_s,
+            # Projections of optional properties draw "property does not exist" notices: noise.
+            notifications_min_severity="OFF",
+        )  # fmt: skip
         redis = ArqRedis.from_url(settings.redis_url)  # connects lazily, on first use
         db = Db(driver, settings.neo4j_database)
         setup = StoreSetup()

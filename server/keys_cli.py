@@ -28,7 +28,9 @@ def _with_db(work: Callable[[Db], Awaitable[T]]) -> T:
 
     async def run() -> T:
         auth = (settings.neo4j_user, settings.neo4j_password)
-        driver = AsyncGraphDatabase.driver(settings.neo4j_uri, auth=auth)
+        driver = AsyncGraphDatabase.driver(
+            settings.neo4j_uri, auth=auth, notifications_min_severity="OFF"
+        )
         try:
             db = Db(driver, settings.neo4j_database)
             await ensure_schema(db)

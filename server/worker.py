@@ -60,8 +60,10 @@ async def startup(ctx: dict[str, Any]) -> None:
     refresh = ctx.setdefault("refresh_settings", RefreshSettings())
     ctx["settings"] = settings
     auth = (settings.neo4j_user, settings.neo4j_password)
-    ctx["driver"] = neo4j.GraphDatabase.driver(settings.neo4j_uri, auth=auth)
     # Map projections of optional properties draw "property does not exist" notices: noise.
+    ctx["driver"] = neo4j.GraphDatabase.driver(
+        settings.neo4j_uri, auth=auth, notifications_min_severity="OFF"
+    )
     ctx["async_driver"] = neo4j.AsyncGraphDatabase.driver(
         settings.neo4j_uri, auth=auth, notifications_min_severity="OFF"
     )

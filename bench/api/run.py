@@ -167,7 +167,9 @@ async def refresh_large(segment_gid: str) -> int:
     segment_id = store_id(segment_gid)
     settings = get_settings()
     auth = (settings.neo4j_user, settings.neo4j_password)
-    driver = neo4j.AsyncGraphDatabase.driver(settings.neo4j_uri, auth=auth)
+    driver = neo4j.AsyncGraphDatabase.driver(
+        settings.neo4j_uri, auth=auth, notifications_min_severity="OFF"
+    )
     graph = Graph(driver, settings.neo4j_database)
     await ensure_refresh_schema(graph)
 
@@ -225,7 +227,9 @@ def main() -> None:
     profiles, segments, samples = (20_000, 200, 60) if args.short else (1_000_000, 1_000, 400)
     settings = get_settings()
     auth = (settings.neo4j_user, settings.neo4j_password)
-    driver = neo4j.GraphDatabase.driver(settings.neo4j_uri, auth=auth)
+    driver = neo4j.GraphDatabase.driver(
+        settings.neo4j_uri, auth=auth, notifications_min_severity="OFF"
+    )
     rng = random.Random(7)
     cleanup(driver)
     print(f"setup: {profiles:,} profiles, {segments:,} segments")
