@@ -37,6 +37,7 @@ from server.api.segments.mutations import SegmentMutations
 from server.api.segments.overlap_types import OverlapQueries
 from server.api.segments.queries import SegmentQueries
 from server.api.segments.split_mutations import SplitMutations
+from server.api.segments.suggestion_types import SuggestionQueries
 from server.api.segments.types import Segment
 from server.api.subscriptions import Subscription
 from server.settings import Settings
@@ -62,6 +63,7 @@ class Query(
     SegmentQueries,
     OverlapQueries,
     DifferentiatorQueries,
+    SuggestionQueries,
     ExportQueries,
     GraphSchemaQueries,
     AccessQueries,
