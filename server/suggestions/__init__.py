@@ -1,0 +1,1 @@
+"""Suggested segments: features written back as segment-language conditions."""
