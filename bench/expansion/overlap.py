@@ -5,7 +5,8 @@
 
 Wipes the database of NEO4J_URI, writes profiles and memberships as a refresh would
 (`_MEMBER {segmentId, key, since: 1}` on segments at version 1), then times `overlap_counts`
-(cold, then warm) and checks its counts against numpy set arithmetic.
+(cold, then warm) side by side with the earlier query (grouped by key string into lists), and
+checks its counts against numpy set arithmetic.
 """
 
 from __future__ import annotations
@@ -31,6 +32,19 @@ _MEMBERS = (
     "CALL (seg, k) { MATCH (c:Customer {customerId: k}) "
     "  CREATE (seg)-[:_MEMBER {segmentId: seg.id, key: k, since: 1}]->(c) } "
     "IN TRANSACTIONS OF 50000 ROWS"
+)
+# The query before grouping by profile node into a bit mask: the baseline of the ratio.
+BASELINE = (
+    "UNWIND range(0, size($ids) - 1) AS i "
+    "MATCH (s:_Segment {id: $ids[i]}) WITH i, s.id AS id, s.activeVersion AS v "
+    "CALL (id, v) { "
+    "  MATCH ()-[m:_MEMBER]->(p) USING INDEX m:_MEMBER(segmentId, key) "
+    "  WHERE m.segmentId = id AND m.key IS NOT NULL "
+    "  AND m.since <= v AND (m.until IS NULL OR m.until > v) "
+    "  RETURN m.key AS key, null AS value "
+    "} "
+    "WITH key, value, collect(i) AS combination "
+    "RETURN combination, value, count(*) AS n"
 )
 SHARES = (0.4, 0.45, 0.5, 0.55, 0.6)  # of the profiles, so each has 100k+ at 300k
 
@@ -62,10 +76,18 @@ async def measure(sets: list[np.ndarray], profiles: int) -> None:
     await driver.execute_query("CALL db.awaitIndexes(300)")
     db = Db(driver, settings.neo4j_database)
     ids = [f"s{i}" for i in range(SEGMENTS)]
-    for attempt in ("cold", "warm", "warm"):
+    ours, baseline = [], []
+    for attempt in ("cold", "warm", "warm", "warm"):
         started = time.perf_counter()
         found = await overlap_counts(db, ids, None)
-        print(f"{attempt}: {len(found)} combinations in {time.perf_counter() - started:.2f} s")
+        ours.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        await db.read(BASELINE, ids=ids)
+        baseline.append(time.perf_counter() - started)
+        print(f"{attempt}: {len(found)} combinations in {ours[-1]:.2f} s "
+              f"(baseline {baseline[-1]:.2f} s)")  # fmt: skip
+    warm = sorted(ours[1:])[1], sorted(baseline[1:])[1]
+    print(f"warm median: ours {warm[0]:.2f} s, baseline {warm[1]:.2f} s, x{warm[1] / warm[0]:.2f}")
     member = np.zeros((profiles, SEGMENTS), dtype=bool)
     for i, keys in enumerate(sets):
         member[keys, i] = True

@@ -9,6 +9,9 @@ from typing import Any, LiteralString
 
 from server.store.db import Db
 
+# Grouped by profile node, the combination as a bit mask: hashing half a million key strings
+# into lists cost more than the index reads (bench/expansion/overlap: x1.7 faster).
+# The breakdown value is read once per profile, after grouping, not once per membership.
 _OVERLAP: LiteralString = (
     "UNWIND range(0, size($ids) - 1) AS i "
     "MATCH (s:_Segment {id: $ids[i]}) WITH i, s.id AS id, s.activeVersion AS v "
@@ -16,10 +19,11 @@ _OVERLAP: LiteralString = (
     "  MATCH ()-[m:_MEMBER]->(p) USING INDEX m:_MEMBER(segmentId, key) "
     "  WHERE m.segmentId = id AND m.key IS NOT NULL "
     "  AND m.since <= v AND (m.until IS NULL OR m.until > v) "
-    "  RETURN m.key AS key, CASE WHEN $attribute IS NULL THEN null ELSE p[$attribute] END AS value "
+    "  RETURN p "
     "} "
-    "WITH key, value, collect(i) AS combination "
-    "RETURN combination, value, count(*) AS n"
+    "WITH p, sum(toInteger(2 ^ i)) AS mask "
+    "WITH mask, CASE WHEN $attribute IS NULL THEN null ELSE p[$attribute] END AS value "
+    "RETURN mask, value, count(*) AS n"
 )
 
 
@@ -34,4 +38,8 @@ async def overlap_counts(db: Db, ids: list[str], attribute: str | None) -> list[
     """Profiles in exactly each combination of the segments `ids` (positions into it); per
     value of `attribute` (a schema-validated property name) when given."""
     found = await db.read(_OVERLAP, ids=ids, attribute=attribute)
-    return [OverlapCount(tuple(sorted(r["combination"])), r["value"], r["n"]) for r in found]
+    return [OverlapCount(_positions(r["mask"]), r["value"], r["n"]) for r in found]
+
+
+def _positions(mask: int) -> tuple[int, ...]:
+    return tuple(i for i in range(mask.bit_length()) if mask >> i & 1)
