@@ -22,6 +22,11 @@ def conditions_of(body: b.BoundSetExpr) -> Iterator[b.BoundCondition]:
         yield from _walk(group.condition)
 
 
+def conditions_of_condition(node: b.BoundCondition) -> Iterator[b.BoundCondition]:
+    """`node` and every condition nested in it, in source order."""
+    return _walk(node)
+
+
 def _children(node: b.BoundCondition) -> tuple[b.BoundCondition | None, ...]:
     match node:
         case b.BoundAnd(items=items) | b.BoundOr(items=items):

@@ -17,6 +17,7 @@ from grammar.cypher.printer import CompiledCypher
 from graph_schema import quote_identifier
 from graph_schema.model import Entity, GraphSchema
 from scoring import (
+    Decay,
     Frequency,
     Grade,
     PointsModel,
@@ -26,7 +27,7 @@ from scoring import (
     build_points_model,
 )
 from scoring.grades import GradeScale
-from server.leads.count_form import print_match_count
+from server.leads.count_form import print_match_ages, print_match_count
 from server.leads.spec import MAX_RULES, ModelSpec, RuleFrequency, RuleSpec
 
 Field = tuple[str, ...]
@@ -56,6 +57,7 @@ class CompiledRule:
     spec: RuleSpec
     segment: CompiledSegment  # members form: profiles the condition holds for
     count: CompiledCypher | None  # PER_MATCH: key + matches
+    ages: CompiledCypher | None = None  # with a half-life: key + ages of the matched records
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -127,13 +129,24 @@ def _rule(
         compiled = compile_segment(text, schema, now=now, timezone=timezone)
     except SegmentError as exc:
         return None, [_diagnostic(exc, where, line_offset=1)]
-    count = None
+    count = ages = None
+    if rule.half_life_days is not None and rule.frequency is not RuleFrequency.WHEN_NONE:
+        ages = print_match_ages(compiled.bound, now or dt.datetime.now(dt.UTC))
+        if ages is None:
+            message = (
+                "a half-life weighs dated records: make the rule one `any E (...)` or "
+                "`count E (...)` condition on records with a date"
+            )
+            return None, [Diagnostic(code="RULE_NOT_DATED", field=where, message=message)]
     if rule.frequency is RuleFrequency.PER_MATCH:
         count = print_match_count(compiled.bound)
         if count is None:
             message = "a per-match rule is one `any E (...)` or `count E (...)` condition"
             return None, [Diagnostic(code="RULE_NOT_COUNTABLE", field=where, message=message)]
-    return CompiledRule(rule_id=rule_id(index), spec=rule, segment=compiled, count=count), []
+    compiled_rule = CompiledRule(
+        rule_id=rule_id(index), spec=rule, segment=compiled, count=count, ages=ages
+    )
+    return compiled_rule, []
 
 
 def _diagnostic(exc: SegmentError, field: Field, *, line_offset: int) -> Diagnostic:
@@ -161,7 +174,7 @@ def _points(spec: ModelSpec, field: Field) -> tuple[PointsModel | None, list[Dia
                          for i in exc.issues]  # fmt: skip
     rules = [
         PointsRule(rule_id=rule_id(i), points=r.points, frequency=_FREQUENCY[r.frequency],
-                   cap=r.cap, label=r.label)
+                   cap=r.cap, label=r.label, decay=Decay(half_life_days=r.half_life_days))
         for i, r in enumerate(spec.rules)
     ]  # fmt: skip
     try:
@@ -185,7 +198,7 @@ def _grade_problem(
     return Diagnostic(code=str(code), field=path, message=f"{where}: {message}")
 
 
-_RULE_FIELD = {"INVALID_POINTS": "points", "INVALID_CAP": "cap"}
+_RULE_FIELD = {"INVALID_POINTS": "points", "INVALID_CAP": "cap", "INVALID_DECAY": "halfLifeDays"}
 
 
 def _rule_problem(code: str, message: str, where: str, field: Field) -> Diagnostic:

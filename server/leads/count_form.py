@@ -8,10 +8,15 @@ members form's condition, printed by the same printer so parameters stay `$p0..$
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from grammar import bound as b
 from grammar.ast import AggFunc, Quantifier
 from grammar.cypher import escape
 from grammar.cypher.printer import CompiledCypher, ExpressionPrinter, Scope
+from grammar.walk import conditions_of_condition
+from graph_schema import Attribute, AttrType
 
 
 def counted_predicate(segment: b.BoundSegment) -> b.BoundRelated | b.BoundAggregate | None:
@@ -45,3 +50,46 @@ def print_match_count(segment: b.BoundSegment) -> CompiledCypher | None:
         f"RETURN {key} AS key, {matches} AS matches"
     )
     return CompiledCypher(text, printer.param_dict())
+
+
+def dated_attribute(counted: b.BoundRelated | b.BoundAggregate) -> Attribute | None:
+    """The date or datetime that ages a counted record: the one its condition reads (a window,
+    a comparison), else the entity's first; None when it has none."""
+    target = counted.path.target
+    if counted.condition is not None:
+        for node in conditions_of_condition(counted.condition):
+            prop = getattr(node, "prop", None)
+            if (
+                isinstance(prop, b.BoundProperty) and prop.step is None
+                and prop.entity.name == target.name and prop.attribute.type.is_temporal
+            ):  # fmt: skip
+                return prop.attribute
+    return next((a for a in target.attributes if a.type.is_temporal), None)
+
+
+def print_match_ages(segment: b.BoundSegment, now: dt.datetime) -> CompiledCypher | None:
+    """`RETURN key, ages`: the age in days at `now` of each record the rule's related-records
+    predicate matches, for the profiles it holds for; None when not countable or undated."""
+    counted = counted_predicate(segment)
+    if counted is None or (dated := dated_attribute(counted)) is None:
+        return None
+    printer = ExpressionPrinter()
+    root = Scope(node=printer.node())
+    where = printer.set_expr(segment.body, root)
+    pattern, inner = printer.pattern(counted.path, root)
+    test = "" if counted.condition is None else f" WHERE {printer.expr(counted.condition, inner)}"
+    at = escape.prop("r", dated.name)
+    if dated.type is AttrType.DATE:
+        age = f"toFloat(duration.inDays({at}, $ageToday).days)"
+    else:
+        gap = f"duration.inSeconds({at}, $ageNow)"
+        age = f"({gap}.seconds + {gap}.nanosecondsOfSecond / 1e9) / 86400.0"
+    ages = (
+        f"COLLECT {{ MATCH {pattern}{test} WITH DISTINCT {inner.node} AS r "
+        f"WHERE {at} IS NOT NULL RETURN {age} }}"
+    )
+    key = escape.prop(root.node, segment.audience.key_attribute)
+    label = f"({root.node}:{escape.label(segment.audience)})"
+    text = f"{printer.prelude()}MATCH {label}\nWHERE {where}\nRETURN {key} AS key, {ages} AS ages"
+    params: dict[str, Any] = {**printer.param_dict(), "ageNow": now, "ageToday": now.date()}
+    return CompiledCypher(text, params)

@@ -40,6 +40,13 @@ async def read_counts(db: Db, text: str, params: dict[str, Any]) -> dict[Any, in
     return dict(zip(found["keys"], (int(m) for m in found["matches"]), strict=True))
 
 
+async def read_ages(db: Db, text: str, params: dict[str, Any]) -> dict[Any, list[float]]:
+    """`key` -> `ages` (days) of a compiled ages form (collected, as `read_keys`)."""
+    wrapped = f"CALL () {{\n{text}\n}}\nRETURN collect(key) AS keys, collect(ages) AS ages"
+    found = (await execute_read(db, wrapped, params, RUN_QUERY_TIMEOUT_S))[0]
+    return dict(zip(found["keys"], ([float(a) for a in x] for x in found["ages"]), strict=True))
+
+
 async def all_keys(db: Db, entity: Entity) -> list[Any]:
     text = f"MATCH (p:{q(entity.label)}) RETURN p.{q(entity.key)} AS key"
     return await read_keys(db, text, {})

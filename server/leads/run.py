@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -88,6 +88,7 @@ async def score_model(
 class Facts:
     audience: list[Any]
     per_rule: dict[str, dict[Any, int]]  # rule id -> key -> matches (1 for a plain hold)
+    ages: dict[str, dict[Any, list[float]]] = field(default_factory=dict)  # half-life rules
 
 
 async def _facts(db: Db, compiled: CompiledModel) -> Facts:
@@ -96,13 +97,17 @@ async def _facts(db: Db, compiled: CompiledModel) -> Facts:
     else:
         audience = await graph.read_keys(db, compiled.audience.cypher, compiled.audience.params)
     per_rule: dict[str, dict[Any, int]] = {}
+    ages: dict[str, dict[Any, list[float]]] = {}
     for rule in compiled.rules:
-        if rule.count is not None:
+        if rule.ages is not None:
+            ages[rule.rule_id] = await graph.read_ages(db, rule.ages.text, rule.ages.params)
+            per_rule[rule.rule_id] = {k: len(a) for k, a in ages[rule.rule_id].items()}
+        elif rule.count is not None:
             per_rule[rule.rule_id] = await graph.read_counts(db, rule.count.text, rule.count.params)
         else:
             keys = await graph.read_keys(db, rule.segment.cypher, rule.segment.params)
             per_rule[rule.rule_id] = dict.fromkeys(keys, 1)
-    return Facts(audience=audience, per_rule=per_rule)
+    return Facts(audience=audience, per_rule=per_rule, ages=ages)
 
 
 def rule_facts(compiled: CompiledModel, facts: Facts, key: Any) -> dict[str, RuleFacts]:
@@ -112,7 +117,10 @@ def rule_facts(compiled: CompiledModel, facts: Facts, key: Any) -> dict[str, Rul
     found: dict[str, RuleFacts] = {}
     for rule in compiled.rules:
         matches = facts.per_rule[rule.rule_id].get(key, 0)
-        if rule.spec.frequency is RuleFrequency.ONCE:
+        if rule.rule_id in facts.ages:  # weighed by age: scoring applies the half-life and cap
+            ages = tuple(facts.ages[rule.rule_id].get(key, ()))
+            found[rule.rule_id] = RuleFacts(held=matches > 0, ages_days=ages)
+        elif rule.spec.frequency is RuleFrequency.ONCE:
             found[rule.rule_id] = RuleFacts(held=matches > 0)
         else:
             counted = min(matches, rule.spec.cap or matches)

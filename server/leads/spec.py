@@ -35,6 +35,8 @@ class RuleSpec:
     frequency: RuleFrequency = RuleFrequency.ONCE
     cap: int | None = None  # PER_MATCH only
     label: str = ""
+    # Each matching record weighs 0.5 ** (age / half-life): old engagement counts less.
+    half_life_days: float | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -57,7 +59,7 @@ def spec_to_json(spec: ModelSpec) -> str:
         "audience": spec.audience,
         "rules": [
             {"condition": r.condition, "points": r.points, "frequency": r.frequency.value,
-             "cap": r.cap, "label": r.label}
+             "cap": r.cap, "label": r.label, "halfLifeDays": r.half_life_days}
             for r in spec.rules
         ],
         "grades": [
@@ -74,7 +76,8 @@ def spec_from_json(text: str) -> ModelSpec:
         audience=data["audience"],
         rules=tuple(
             RuleSpec(condition=r["condition"], points=r["points"],
-                     frequency=RuleFrequency(r["frequency"]), cap=r["cap"], label=r["label"])
+                     frequency=RuleFrequency(r["frequency"]), cap=r["cap"], label=r["label"],
+                     half_life_days=r.get("halfLifeDays"))  # absent in earlier versions
             for r in data["rules"]
         ),
         grades=tuple(

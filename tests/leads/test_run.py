@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
-from typing import Any, TypeVar
+from datetime import datetime, timedelta
+from typing import Any, TypeVar, cast
 
 import neo4j
 import pytest
@@ -213,3 +213,58 @@ def test_the_tick_queues_published_models_when_their_schedule_comes_due(
 
     # NOW is 12:00; the 2-hour cron fires at 14:00: not at 12:59 or 13:00/13:01, then once
     assert run(settings, work) == [[], [], [], ["m1"]]
+
+
+DECAYED = ModelSpec(
+    audience="Customer",
+    rules=(
+        RuleSpec(condition='any EmailEvent (type = "open" and at in last 30 days)', points=3,
+                 frequency=RuleFrequency.PER_MATCH, cap=4, half_life_days=7),
+        RuleSpec(condition='any EmailEvent (type = "click")', points=5, half_life_days=14),
+    ),
+)  # fmt: skip
+
+
+def test_half_lives_weigh_each_record_by_its_age(
+    empty_graph: neo4j.Driver, seeded: Seeded, settings: Settings
+) -> None:
+    """PER_MATCH: the heaviest `cap` records, each 0.5 ** (age / 7); ONCE: the most recent."""
+
+    async def work(db: Db) -> None:
+        model_id = await published(db, DECAYED)
+        assert await score_model(ScoreEnv(db=db, schema=SCHEMA), model_id, NOW) is not None
+
+    run(settings, work)
+    expected: dict[str, float] = {}
+    for c in seeded.customers:
+        mine = [(e["type"], cast(datetime, e["at"])) for e in seeded.events
+                if e["customerId"] == c["customerId"]]  # fmt: skip
+        opens = sorted(
+            (NOW - at).total_seconds() / 86400 for kind, at in mine
+            if kind == "open" and NOW - timedelta(days=30) <= at < NOW
+        )  # fmt: skip
+        clicks = sorted((NOW - at).total_seconds() / 86400 for kind, at in mine if kind == "click")
+        score = sum(3 * 0.5 ** (age / 7) for age in opens[:4])
+        score += 5 * 0.5 ** (clicks[0] / 14) if clicks else 0.0
+        expected[str(c["customerId"])] = score
+    found = {k: p["score"] for k, p in profiles(empty_graph).items()}
+    assert found.keys() == expected.keys()
+    for key, score in expected.items():
+        assert found[key] == pytest.approx(score, abs=1e-6), key
+    assert len({round(s, 3) for s in expected.values()}) > len(expected) / 2  # ages mattered
+
+
+def test_a_half_life_needs_dated_records() -> None:
+    spec = ModelSpec(audience="Customer", rules=(
+        RuleSpec(condition='city = "Oslo"', points=3, half_life_days=7),
+        RuleSpec(condition='any EmailEvent (type = "open")', points=3, half_life_days=-1),
+        RuleSpec(condition='any EmailEvent (type = "open")', points=3, half_life_days=5,
+                 frequency=RuleFrequency.WHEN_NONE),
+    ))  # fmt: skip
+    compiled, problems = compile_model(spec, SCHEMA, now=NOW)
+    assert compiled is None
+    assert [(p.code, p.field) for p in problems] == [
+        ("RULE_NOT_DATED", ("rules", "0", "condition")),
+        ("INVALID_DECAY", ("rules", "1", "halfLifeDays")),
+        ("INVALID_DECAY", ("rules", "2", "halfLifeDays")),
+    ]

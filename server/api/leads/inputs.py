@@ -29,6 +29,11 @@ class ScoreRuleInput:
     frequency: RuleFrequency = RuleFrequency.ONCE
     cap: int | None = None
     label: str = ""
+    half_life_days: float | None = strawberry.field(
+        default=None,
+        description="Each matching record weighs 0.5 ** (age in days / half-life) (ONCE: the "
+        "most recent one; PER_MATCH: each). The rule must match related records with a date.",
+    )
 
 
 @strawberry.input(description="A grade over the scores [min, max); open ends allowed at the ends.")
@@ -53,7 +58,7 @@ class ScoreModelDefinitionInput:
             audience=self.audience,
             rules=tuple(
                 RuleSpec(condition=r.condition, points=r.points, frequency=r.frequency,
-                         cap=r.cap, label=r.label)
+                         cap=r.cap, label=r.label, half_life_days=r.half_life_days)
                 for r in self.rules
             ),
             grades=tuple(GradeSpec(name=g.name, min_score=g.min, max_score=g.max)

@@ -47,6 +47,7 @@ class ScoreRule:
     frequency: RuleFrequency
     cap: int | None
     label: str
+    half_life_days: float | None
 
 
 @strawberry.type
@@ -77,7 +78,8 @@ class ScoreModelVersion:
             version=v.version, state=v.state, read_only=v.state is not VersionState.DRAFT,
             audience=s.audience, entity=v.entity,
             rules=[ScoreRule(condition=r.condition, points=r.points, frequency=r.frequency,
-                             cap=r.cap, label=r.label) for r in s.rules],
+                             cap=r.cap, label=r.label, half_life_days=r.half_life_days)
+                   for r in s.rules],
             grades=[ScoreGrade(name=g.name, min=g.min_score, max=g.max_score) for g in s.grades],
             sales_ready_threshold=s.sales_ready_threshold, references=list(v.references),
             created_at=v.created_at, created_by=v.created_by,
