@@ -1,0 +1,40 @@
+import { useEffect, useRef } from "preact/hooks";
+import uPlot from "uplot";
+import "uplot/dist/uPlot.min.css";
+
+export interface TrendPoint {
+  at: string;
+  memberCount: number;
+}
+
+/** Member count per refresh; the legend shows the values under the cursor. */
+export function TrendChart({ points }: { points: TrendPoint[] }) {
+  const host = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const element = host.current!;
+    const xs = points.map((p) => new Date(p.at).getTime() / 1000);
+    const ys = points.map((p) => p.memberCount);
+    const width = () => Math.max(260, element.clientWidth);
+    const chart = new uPlot(
+      {
+        width: width(),
+        height: 220,
+        scales: { x: { time: true } },
+        series: [
+          { label: "Refreshed" },
+          { label: "Members", stroke: "#2563eb", width: 2, fill: "rgba(37,99,235,0.08)", points: { show: true, size: 6 } },
+        ],
+        axes: [{}, { size: 60 }],
+      },
+      [xs, ys],
+      element,
+    );
+    const resize = new ResizeObserver(() => chart.setSize({ width: width(), height: 220 }));
+    resize.observe(element);
+    return () => {
+      resize.disconnect();
+      chart.destroy();
+    };
+  }, [points]);
+  return <div class="trend" ref={host} role="img" aria-label={`Member count over ${points.length} refreshes`} />;
+}
