@@ -7,9 +7,15 @@ export function storedKey(): string | null {
   return sessionStorage.getItem(KEY_STORAGE);
 }
 
+/** Whether this tab chose how to call the API: with a key, or without one ("" where allowed). */
+export function hasSession(): boolean {
+  return sessionStorage.getItem(KEY_STORAGE) !== null;
+}
+
+/** A key, "" for none (local development), or null to forget the session. */
 export function storeKey(key: string | null): void {
-  if (key) sessionStorage.setItem(KEY_STORAGE, key);
-  else sessionStorage.removeItem(KEY_STORAGE);
+  if (key === null) sessionStorage.removeItem(KEY_STORAGE);
+  else sessionStorage.setItem(KEY_STORAGE, key);
 }
 
 function authHeaders(): Record<string, string> {

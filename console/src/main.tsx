@@ -1,6 +1,6 @@
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { errorText, gql, onUnauthenticated, storeKey, storedKey } from "./api";
+import { errorText, gql, hasSession, onUnauthenticated, storeKey, storedKey } from "./api";
 import { href, navigate, useRoute } from "./router";
 import { VIEWER_QUERY, ViewerContext, type Viewer } from "./session";
 import { BuilderPage } from "./pages/Builder";
@@ -17,6 +17,11 @@ function App() {
   const route = useRoute();
 
   async function identify() {
+    if (!hasSession()) {
+      // No key yet: the sign-in page asks (probing without one would log a 401 where keys are required).
+      setChecking(false);
+      return;
+    }
     setChecking(true);
     try {
       const data = await gql<{ viewer: Viewer }>(VIEWER_QUERY);
@@ -24,7 +29,8 @@ function App() {
       setProblem(null);
     } catch (exc) {
       setViewer(null);
-      setProblem(storedKey() ? errorText(exc) : null);
+      setProblem(errorText(exc));
+      storeKey(null);
     } finally {
       setChecking(false);
     }

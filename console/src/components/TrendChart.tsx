@@ -8,7 +8,7 @@ export interface TrendPoint {
 }
 
 /** Member count per refresh; the legend shows the values under the cursor. */
-export function TrendChart({ points }: { points: TrendPoint[] }) {
+export function TrendChart({ points, from, to }: { points: TrendPoint[]; from: Date; to: Date }) {
   const host = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const element = host.current!;
@@ -19,7 +19,11 @@ export function TrendChart({ points }: { points: TrendPoint[] }) {
       {
         width: width(),
         height: 220,
-        scales: { x: { time: true } },
+        // The chosen range, not the points' own (one point would otherwise span years).
+        scales: {
+          x: { time: true, range: () => [from.getTime() / 1000, to.getTime() / 1000] },
+          y: { range: (_u, _min, max) => [0, Math.max(10, Math.ceil(max * 1.15))] },
+        },
         series: [
           { label: "Refreshed" },
           { label: "Members", stroke: "#2563eb", width: 2, fill: "rgba(37,99,235,0.08)", points: { show: true, size: 6 } },
@@ -35,6 +39,6 @@ export function TrendChart({ points }: { points: TrendPoint[] }) {
       resize.disconnect();
       chart.destroy();
     };
-  }, [points]);
+  }, [points, from.getTime(), to.getTime()]);
   return <div class="trend" ref={host} role="img" aria-label={`Member count over ${points.length} refreshes`} />;
 }

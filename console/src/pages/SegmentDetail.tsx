@@ -76,6 +76,7 @@ export function SegmentPage({ id }: { id: string }) {
   const can = useCan();
   const [segment, setSegment] = useState<Detail | null>(null);
   const [range, setRange] = useState("30 days");
+  const [span, setSpan] = useState<{ from: Date; to: Date }>({ from: new Date(), to: new Date() });
   const [attributes, setAttributes] = useState<SchemaAttribute[]>([]);
   const [columns, setColumns] = useState<string[] | null>(null);
   const [members, setMembers] = useState<{ total: number; rows: Member[]; next: string | null } | null>(null);
@@ -87,10 +88,11 @@ export function SegmentPage({ id }: { id: string }) {
   const [dialog, setDialog] = useState<Dialog | null>(null);
 
   async function load() {
-    const to = new Date();
+    const to = new Date(Date.now() + 60_000);
     const from = new Date(to.getTime() - RANGES[range] * 86_400_000);
     try {
-      const data = await gql<{ segment: Detail | null }>(DETAIL, { id, from: from.toISOString(), to: new Date(to.getTime() + 60_000).toISOString() });
+      const data = await gql<{ segment: Detail | null }>(DETAIL, { id, from: from.toISOString(), to: to.toISOString() });
+      setSpan({ from, to });
       setSegment(data.segment);
       if (!data.segment) setMessage({ text: "No such segment.", error: true });
     } catch (exc) {
@@ -293,7 +295,7 @@ export function SegmentPage({ id }: { id: string }) {
             </select>
           </label>
         </div>
-        {segment.trend.length ? <TrendChart points={segment.trend} /> : <p class="muted">No refresh in this range yet.</p>}
+        {segment.trend.length ? <TrendChart points={segment.trend} from={span.from} to={span.to} /> : <p class="muted">No refresh in this range yet.</p>}
         <p class="muted small" data-testid="trend-points">{plural(segment.trend.length, "refresh")} in range</p>
       </section>
 

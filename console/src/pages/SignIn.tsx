@@ -1,5 +1,5 @@
 import { useState } from "preact/hooks";
-import { errorText, gql, storeKey, storedKey } from "../api";
+import { errorText, gql, storeKey } from "../api";
 import { VIEWER_QUERY, type Viewer } from "../session";
 
 interface Props {
@@ -15,10 +15,10 @@ export function SignInPage({ viewer, problem, onSignedIn, onSignOut }: Props) {
   const [error, setError] = useState<string | null>(problem);
   const [busy, setBusy] = useState(false);
 
-  async function signIn(withKey: string | null) {
+  async function signIn(withKey: string) {
     setBusy(true);
     setError(null);
-    const previous = storedKey();
+    const previous = sessionStorage.getItem("segments.apiKey");
     storeKey(withKey);
     try {
       const data = await gql<{ viewer: Viewer }>(VIEWER_QUERY);
@@ -44,7 +44,7 @@ export function SignInPage({ viewer, problem, onSignedIn, onSignOut }: Props) {
       <form
         onSubmit={(e) => {
           e.preventDefault();
-          void signIn(key.trim() || null);
+          void signIn(key.trim());
         }}
       >
         <label for="api-key">API key</label>
@@ -60,7 +60,7 @@ export function SignInPage({ viewer, problem, onSignedIn, onSignOut }: Props) {
         {error && <p class="error" role="alert">{error}</p>}
         <div class="row">
           <button type="submit" class="primary" disabled={busy || !key.trim()}>Sign in</button>
-          <button type="button" disabled={busy} onClick={() => void signIn(null)}>Continue without a key</button>
+          <button type="button" disabled={busy} onClick={() => void signIn("")}>Continue without a key</button>
         </div>
       </form>
     </main>
