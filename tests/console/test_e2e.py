@@ -115,6 +115,10 @@ def test_console_end_to_end(stack: Stack, empty_graph: neo4j.Driver) -> None:
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
 
+        def estimate_is(count: int) -> None:
+            expect(page.locator("aside.estimate")).to_have_attribute("aria-busy", "false")
+            expect(page.get_by_test_id("estimate-count")).to_have_text(f"{count:,}")
+
         def shot(name: str) -> None:
             page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
@@ -146,7 +150,7 @@ def test_console_end_to_end(stack: Stack, empty_graph: neo4j.Driver) -> None:
         shot("02-builder-diagnostic")
         page.keyboard.type(f'"{city}"')
         expect(page.get_by_text("The definition compiles.")).to_be_visible()
-        expect(page.get_by_test_id("estimate-count")).to_have_text(f"{len(keys):,}")
+        estimate_is(len(keys))
         shot("03-builder-estimate")
         # Completion offers schema names.
         page.keyboard.type(" and newsl")
@@ -154,13 +158,21 @@ def test_console_end_to_end(stack: Stack, empty_graph: neo4j.Driver) -> None:
         page.keyboard.press("Escape")
         for _ in range(len(" and newsl")):
             page.keyboard.press("Backspace")
-        expect(page.get_by_test_id("estimate-count")).to_have_text(f"{len(keys):,}")
+        estimate_is(len(keys))
 
         # Visual view of the same definition, and back without loss.
         page.get_by_role("tab", name="Visual").click()
         expect(page.get_by_label("Attribute")).to_have_value("city")
         expect(page.get_by_label("Value")).to_have_value(city)
         shot("04-builder-visual")
+        # An edit there rewrites the text (canonical, from compileSegment of the JSON form).
+        others = empty_graph.execute_query(
+            "MATCH (c:Customer) WHERE c.city <> $city RETURN count(c) AS n", city=city
+        ).records[0]["n"]
+        page.get_by_label("Operator").select_option("!=")
+        estimate_is(others)
+        page.get_by_label("Operator").select_option("=")
+        estimate_is(len(keys))
         page.get_by_role("tab", name="Text").click()
         expect(editor).to_contain_text(f'city = "{city}"')
 
@@ -173,6 +185,7 @@ def test_console_end_to_end(stack: Stack, empty_graph: neo4j.Driver) -> None:
         expect(page.get_by_test_id("trend-points")).to_have_text("1 refresh in range")
         expect(page.locator(".trend canvas")).to_have_count(1)
         expect(page.get_by_test_id("last-refresh")).to_contain_text(f"{len(keys)} entered")
+        expect(page.get_by_test_id("entered-keys")).to_contain_text(", ".join(keys[:20]))
         rows = page.locator("table.members tbody tr")
         expect(rows).to_have_count(min(len(keys), 100))
         assert rows.first.locator("td").first.inner_text() == keys[0]

@@ -94,13 +94,16 @@ export function BuilderPage({ id }: { id: string | null }) {
   }
 
   // Diagnostics and the estimate follow the text, debounced.
+  const debounce = useRef<number | undefined>(undefined);
   useEffect(() => {
     if (!text.trim()) return;
-    const timer = setTimeout(() => void compile({ text }), 300);
-    return () => clearTimeout(timer);
+    setPending(true); // the estimate shown is stale from the first keystroke
+    debounce.current = window.setTimeout(() => void compile({ text }), 300);
+    return () => clearTimeout(debounce.current);
   }, [text]);
 
   async function visualChange(json: Record<string, unknown>) {
+    clearTimeout(debounce.current); // a text compile still waiting must not undo this edit
     const result = await compile({ json });
     if (result?.valid) replaceText(result.text);
     else if (result) setMessage({ text: "The visual change does not compile: " + result.diagnostics.map((d) => d.message).join("; "), error: true });

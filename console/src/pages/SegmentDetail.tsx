@@ -17,6 +17,8 @@ interface Run {
   enteredCount: number | null;
   exitedCount: number | null;
   error: string | null;
+  entered?: string[];
+  exited?: string[];
 }
 
 interface Member {
@@ -53,13 +55,14 @@ interface Detail {
 
 const RANGES: Record<string, number> = { "7 days": 7, "30 days": 30, "90 days": 90, "1 year": 365 };
 
-const DETAIL = `query Detail($id: ID!, $from: DateTime!, $to: DateTime!) { segment(id: $id) {
+const DETAIL = `query Detail($id: ID!, $from: DateTime!, $to: DateTime!, $members: Boolean!) { segment(id: $id) {
   id name displayName description type audience state draft status statusDetail lastRefreshedAt tags
   schedule { kind cron } membershipVersion memberCount lostInputs
   definition { version text valid diagnostics { code message span { line column } } }
   weeklyGrowth { current previous delta since }
   trend(from: $from, to: $to) { at memberCount membershipVersion }
-  runs(first: 5) { id status trigger definitionVersion membershipVersion finishedAt memberCount enteredCount exitedCount error }
+  runs(first: 5) { id status trigger definitionVersion membershipVersion finishedAt memberCount enteredCount exitedCount error
+    entered(first: 20) @include(if: $members) exited(first: 20) @include(if: $members) }
   dependents { kind id name } usages { kind consumer description } exports { name }
 } }`;
 
@@ -91,7 +94,7 @@ export function SegmentPage({ id }: { id: string }) {
     const to = new Date(Date.now() + 60_000);
     const from = new Date(to.getTime() - RANGES[range] * 86_400_000);
     try {
-      const data = await gql<{ segment: Detail | null }>(DETAIL, { id, from: from.toISOString(), to: to.toISOString() });
+      const data = await gql<{ segment: Detail | null }>(DETAIL, { id, from: from.toISOString(), to: to.toISOString(), members: can("READ_MEMBERS") });
       setSpan({ from, to });
       setSegment(data.segment);
       if (!data.segment) setMessage({ text: "No such segment.", error: true });
@@ -123,6 +126,7 @@ export function SegmentPage({ id }: { id: string }) {
   }, [segment?.audience]);
   // Follow a running refresh.
   useEffect(() => {
+    if (segment && !BUSY.has(segment.status) && message?.text === "Refresh queued.") setMessage(null);
     if (!segment || !BUSY.has(segment.status)) return;
     const timer = setTimeout(() => void load(), 1000);
     return () => clearTimeout(timer);
@@ -195,7 +199,6 @@ export function SegmentPage({ id }: { id: string }) {
   const manage = can("MANAGE_SEGMENTS");
   const lastRun = segment.runs.find((r) => r.status === "SUCCESSFUL");
   const memberColumns = members?.rows.length ? Object.keys(members.rows[0].properties) : [];
-  const entered = members?.rows.filter((m) => m.sinceVersion === segment.membershipVersion && segment.membershipVersion > 1) ?? [];
   const dialogLabels = { duplicate: "New name", rename: "New name", tags: "Tags (comma separated)", similar: "Name of the similar-customers segment", delete: "" };
 
   return (
@@ -271,7 +274,8 @@ export function SegmentPage({ id }: { id: string }) {
               <span class="muted small"> · version {lastRun.membershipVersion} · {formatTime(lastRun.finishedAt)}</span>
             </p>
           ) : <p class="muted">No successful refresh yet.</p>}
-          {entered.length > 0 && <p class="small">Entered (this page): {entered.slice(0, 10).map((m) => m.key).join(", ")}{entered.length > 10 ? "…" : ""}</p>}
+          {lastRun?.entered && <KeyList label="Entered" keys={lastRun.entered} total={lastRun.enteredCount} />}
+          {lastRun?.exited && <KeyList label="Left" keys={lastRun.exited} total={lastRun.exitedCount} />}
         </div>
         <div class="card">
           <h2>Usage</h2>
@@ -380,5 +384,15 @@ export function SegmentPage({ id }: { id: string }) {
         </div>
       </section>
     </section>
+  );
+}
+
+function KeyList({ label, keys, total }: { label: string; keys: string[]; total: number | null }) {
+  if (!keys.length) return null;
+  const more = (total ?? keys.length) - keys.length;
+  return (
+    <p class="small keys" data-testid={`${label.toLowerCase()}-keys`}>
+      {label}: {keys.join(", ")}{more > 0 ? ` and ${formatNumber(more)} more` : ""}
+    </p>
   );
 }
