@@ -41,6 +41,12 @@ function App() {
     void identify();
   }, []);
 
+  // A new page takes the focus, as a page load would: keyboard users start at its top.
+  const page = route.join("/");
+  useEffect(() => {
+    if (viewer) focusMain();
+  }, [page, viewer?.actor]);
+
   function signOut() {
     storeKey(null);
     setViewer(null);
@@ -52,15 +58,16 @@ function App() {
     return <SignInPage viewer={viewer} problem={problem} onSignedIn={(v) => { setViewer(v); navigate("/segments"); }} onSignOut={signOut} />;
   }
   const can = (p: string) => viewer.permissions.includes(p as never);
-  let page;
-  if (route[0] === "segments" && route[1]) page = <SegmentPage id={route[1]} />;
-  else if (route[0] === "builder" && can("MANAGE_SEGMENTS")) page = <BuilderPage id={route[1] ?? null} />;
-  else if (route[0] === "leads" && can("READ_SCORES")) page = <LeadsPage />;
-  else page = <SegmentsPage />;
+  let content;
+  if (route[0] === "segments" && route[1]) content = <SegmentPage id={route[1]} />;
+  else if (route[0] === "builder" && can("MANAGE_SEGMENTS")) content = <BuilderPage id={route[1] ?? null} />;
+  else if (route[0] === "leads" && can("READ_SCORES")) content = <LeadsPage />;
+  else content = <SegmentsPage />;
 
   return (
     <ViewerContext.Provider value={viewer}>
-      <a class="skip" href="#main">Skip to content</a>
+      {/* Not a hash link: the hash is the route. */}
+      <a class="skip" href="#main" onClick={(e) => { e.preventDefault(); focusMain(); }}>Skip to content</a>
       <header class="top">
         <a class="brand" href={href("segments")}>Segments</a>
         <nav aria-label="Main">
@@ -73,9 +80,13 @@ function App() {
           <button type="button" class="link" onClick={signOut}>Sign out</button>
         </div>
       </header>
-      <main id="main" tabIndex={-1}>{page}</main>
+      <main id="main" tabIndex={-1}>{content}</main>
     </ViewerContext.Provider>
   );
+}
+
+function focusMain(): void {
+  requestAnimationFrame(() => document.getElementById("main")?.focus({ preventScroll: false }));
 }
 
 render(<App />, document.getElementById("app")!);

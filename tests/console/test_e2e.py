@@ -133,8 +133,11 @@ def test_console_end_to_end(stack: Stack, empty_graph: neo4j.Driver) -> None:
         assert [e for e in errors if "401" not in e] == [], errors
         errors.clear()
         page.get_by_label("API key").fill(stack.admin_key)
-        page.get_by_role("button", name="Sign in").click()
+        page.get_by_label("API key").press("Enter")  # the keyboard alone signs in
         expect(page.get_by_role("heading", name="Segments")).to_be_visible()
+        expect(page.locator("main")).to_be_focused()  # a new page takes the focus
+        page.keyboard.press("Tab")
+        expect(page.get_by_role("link", name="New segment").last).to_be_focused()
 
         # Builder: type, see a diagnostic at line:column, fix it, see the estimate.
         page.get_by_role("link", name="New segment").first.click()
@@ -207,7 +210,24 @@ def test_console_end_to_end(stack: Stack, empty_graph: neo4j.Driver) -> None:
         expect(row).to_contain_text("e2e")
         page.get_by_role("button", name="Name").click()
         expect(page.locator("th[aria-sort=descending]")).to_have_count(1)
+        # A bulk delete warns about who uses the segment before anything happens.
+        created = stack.gql(
+            """mutation($input: CreateSegmentInput!) { createSegment(input: $input) {
+                 userErrors { code } } }""",
+            input={"name": "e2e_reader", "audience": "Customer",
+                   "definition": {"text": "segment Customer where in segment e2e_city"}},
+        )  # fmt: skip
+        assert created["createSegment"]["userErrors"] == []
+        page.get_by_label("Search").fill("e2e")
+        expect(page.locator("table.segments tbody tr")).to_have_count(2)
+        page.get_by_label("Select e2e_city").check()
+        page.get_by_role("button", name="Delete").click()
+        warning = page.get_by_role("alertdialog")
+        expect(warning).to_contain_text("used by segment e2e_reader")
+        expect(warning.get_by_role("button", name="Delete anyway")).to_be_visible()
         shot("06-segments")
+        warning.get_by_role("button", name="Cancel").click()
+        expect(row).to_be_visible()
 
         # Leads for sales: a model scored by the worker, ordered by score, with a breakdown.
         score_model(stack, city)
