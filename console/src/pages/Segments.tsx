@@ -33,14 +33,14 @@ const LIST = `query Segments($search: String, $tags: [String!], $type: SegmentTy
   }
 }`;
 
-type SortField = "NAME" | "TYPE" | "STATE" | "STATUS" | "LAST_REFRESHED_AT" | "AUDIENCE";
+type SortField = "NAME" | "TYPE" | "STATE" | "STATUS" | "LAST_REFRESHED_AT" | "AUDIENCE" | "MEMBER_COUNT";
 const COLUMNS: { label: string; field: SortField | null }[] = [
   { label: "Name", field: "NAME" },
   { label: "Type", field: "TYPE" },
   { label: "Audience", field: "AUDIENCE" },
   { label: "State", field: "STATE" },
   { label: "Status", field: "STATUS" },
-  { label: "Members", field: null },
+  { label: "Members", field: "MEMBER_COUNT" },
   { label: "Last refreshed", field: "LAST_REFRESHED_AT" },
   { label: "Tags", field: null },
 ];
