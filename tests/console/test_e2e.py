@@ -228,6 +228,11 @@ def test_console_end_to_end(stack: Stack, empty_graph: neo4j.Driver) -> None:
         shot("06-segments")
         warning.get_by_role("button", name="Cancel").click()
         expect(row).to_be_visible()
+        names = page.locator("table.segments tbody tr td:nth-child(2) a")
+        page.get_by_role("button", name="Members").click()
+        expect(names).to_have_text(["e2e_reader", "e2e_city"])  # 0 members before 32
+        page.get_by_role("button", name="Members").click()
+        expect(names).to_have_text(["e2e_city", "e2e_reader"])
 
         # Leads for sales: a model scored by the worker, ordered by score, with a breakdown.
         score_model(stack, city)
