@@ -187,6 +187,8 @@ def test_console_end_to_end(stack: Stack, empty_graph: neo4j.Driver) -> None:
         expect(page.get_by_test_id("member-count")).to_have_text(f"{len(keys):,}")
         expect(page.get_by_test_id("trend-points")).to_have_text("1 refresh in range")
         expect(page.locator(".trend canvas")).to_have_count(1)
+        page.locator(".trend .u-over").hover()  # the legend shows the values under the cursor
+        expect(page.locator(".trend .u-legend")).to_contain_text(str(len(keys)))
         expect(page.get_by_test_id("last-refresh")).to_contain_text(f"{len(keys)} entered")
         expect(page.get_by_test_id("entered-keys")).to_contain_text(", ".join(keys[:20]))
         rows = page.locator("table.members tbody tr")
@@ -233,6 +235,18 @@ def test_console_end_to_end(stack: Stack, empty_graph: neo4j.Driver) -> None:
         expect(names).to_have_text(["e2e_reader", "e2e_city"])  # 0 members before 32
         page.get_by_role("button", name="Members").click()
         expect(names).to_have_text(["e2e_city", "e2e_reader"])
+
+        # An invalid definition saves as a draft, with its diagnostics.
+        page.get_by_role("link", name="New segment").first.click()
+        page.get_by_label("Name", exact=True).fill("e2e_draft")
+        page.locator(".cm-content").click()
+        page.keyboard.press("Control+End")
+        page.keyboard.type("nosuchattribute = 1")
+        expect(page.locator(".diagnostic").first).to_contain_text("nosuchattribute")
+        page.get_by_role("button", name="Save as draft").click()
+        expect(page.get_by_text("Saved as a draft")).to_be_visible()
+        expect(page.locator(".badge", has_text="draft")).to_be_visible()
+        expect(page.locator("#definition-title ~ .error-list")).to_contain_text("nosuchattribute")
 
         # Leads for sales: a model scored by the worker, ordered by score, with a breakdown.
         score_model(stack, city)
