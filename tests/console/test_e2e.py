@@ -155,12 +155,17 @@ def test_console_end_to_end(stack: Stack, empty_graph: neo4j.Driver) -> None:
         expect(page.get_by_text("The definition compiles.")).to_be_visible()
         estimate_is(len(keys))
         shot("03-builder-estimate")
-        # Completion offers schema names.
+        # Completion offers schema names, the block's own entity's attributes first.
         page.keyboard.type(" and newsl")
         expect(page.locator(".cm-tooltip-autocomplete")).to_contain_text("newsletter")
         page.keyboard.press("Escape")
-        for _ in range(len(" and newsl")):
-            page.keyboard.press("Backspace")
+        page.keyboard.type(" and any Order (t")
+        first_option = page.locator(".cm-tooltip-autocomplete li").first
+        expect(first_option).to_contain_text("total")
+        expect(first_option).to_contain_text("Order")
+        page.keyboard.press("Escape")
+        page.keyboard.press("Control+a")
+        page.keyboard.type(f'segment Customer where city = "{city}"')
         estimate_is(len(keys))
 
         # Visual view of the same definition, and back without loss.

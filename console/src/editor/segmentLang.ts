@@ -110,13 +110,23 @@ export function segmentCompletion(info: () => GraphInfo | null, segmentNames: ()
           for (const e of graph.entities) {
             options.push({ label: e.name, type: "class", detail: e.profile ? "audience" : "entity", info: e.description || undefined });
           }
+          // The attributes of the record the cursor is about come first.
+          const here = scopeEntity(context.state.doc.sliceString(0, from), graph);
+          const local = new Set(here?.attributes.map((a) => a.name) ?? []);
           const seen = new Set<string>();
           for (const e of graph.entities) {
             for (const a of e.attributes) {
               if (seen.has(a.name)) continue;
               seen.add(a.name);
               const owners = graph.entities.filter((x) => x.attributes.some((y) => y.name === a.name)).map((x) => x.name);
-              options.push({ label: a.name, type: "property", detail: `${a.type.toLowerCase()} · ${owners.join(", ")}` });
+              const mine = local.has(a.name);
+              const type = mine ? here!.attributes.find((x) => x.name === a.name)!.type : a.type;
+              options.push({
+                label: a.name,
+                type: "property",
+                detail: mine ? `${type.toLowerCase()} · ${here!.name}` : `${type.toLowerCase()} · ${owners.join(", ")}`,
+                boost: mine ? 5 : 0,
+              });
             }
           }
           for (const r of graph.relationships) {
@@ -128,6 +138,25 @@ export function segmentCompletion(info: () => GraphInfo | null, segmentNames: ()
       },
     ],
   });
+}
+
+/** The entity whose record a condition at the end of `before` tests: the entity named before the
+ * innermost open `(` of a related-record block, else the segment's audience. */
+export function scopeEntity(before: string, graph: GraphInfo) {
+  const text = before.replace(/#[^\n]*/g, "").replace(/"(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'/g, '""');
+  const open: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === "(") open.push(i);
+    else if (text[i] === ")") open.pop();
+  }
+  const find = (name: string | undefined) => graph.entities.find((e) => e.name.toLowerCase() === name?.toLowerCase());
+  for (let k = open.length - 1; k >= 0; k--) {
+    // `any Order (`, `count Order via PLACED (`, `sum Order.total (`
+    const head = /\b(?:any|no|all|count|sum|avg|min|max)\s+([A-Za-z_]\w*)(?:\.\w+)?(?:\s+via\s+[\w\s,]+?)?\s*$/i.exec(text.slice(0, open[k]));
+    const found = find(head?.[1]);
+    if (found) return found;
+  }
+  return find(/^\s*segment\s+([A-Za-z_]\w*)/i.exec(text)?.[1]);
 }
 
 export interface CompileDiagnostic {
