@@ -201,6 +201,20 @@ def test_console_end_to_end(stack: Stack, empty_graph: neo4j.Driver) -> None:
         assert rows.first.locator("td").first.inner_text() == keys[0]
         shot("05-segment-details")
 
+        # Paging through every member, and choosing columns.
+        page.get_by_label("Rows per page").select_option("25")
+        expect(rows).to_have_count(25)
+        page.get_by_role("button", name="Next page").click()
+        expect(rows).to_have_count(len(keys) - 25)
+        assert rows.first.locator("td").first.inner_text() == keys[25]
+        page.get_by_role("button", name="Previous page").click()
+        expect(rows).to_have_count(25)
+        page.locator("summary", has_text="Columns").click()
+        page.get_by_label("email", exact=True).uncheck()
+        expect(page.locator("table.members thead")).not_to_contain_text("email")
+        expect(page.locator("table.members thead")).to_contain_text("city")
+        page.locator("summary", has_text="Columns").click()
+
         # Download the CSV: every member, nothing else.
         with page.expect_download() as download_info:
             page.get_by_role("button", name="Download CSV").click()
@@ -253,6 +267,20 @@ def test_console_end_to_end(stack: Stack, empty_graph: neo4j.Driver) -> None:
         expect(page.locator(".badge", has_text="draft")).to_be_visible()
         expect(page.locator("#definition-title ~ .error-list")).to_contain_text("nosuchattribute")
 
+        # Duplicate, tag and make static from the segment page.
+        page.get_by_role("link", name="Segments").first.click()
+        page.get_by_role("link", name="e2e_city", exact=True).click()
+        page.get_by_role("button", name="Duplicate").click()
+        expect(page.get_by_label("New name")).to_have_value("e2e_city_copy")
+        page.get_by_role("button", name="OK").click()
+        expect(page.get_by_text("e2e_city_copy · dynamic")).to_be_visible()
+        page.get_by_role("button", name="Tags").click()
+        page.get_by_label("Tags (comma separated)").fill("copy, spring")
+        page.get_by_role("button", name="OK").click()
+        expect(page.locator(".page-head .tag")).to_have_text(["copy", "spring"])
+        page.get_by_role("button", name="Make static").click()
+        expect(page.get_by_text("e2e_city_copy · static")).to_be_visible()
+
         # Leads for sales: a model scored by the worker, ordered by score, with a breakdown.
         score_model(stack, city)
         page.get_by_role("link", name="Leads").click()
@@ -267,9 +295,9 @@ def test_console_end_to_end(stack: Stack, empty_graph: neo4j.Driver) -> None:
         # Phone width.
         page.set_viewport_size({"width": 390, "height": 844})
         page.get_by_role("link", name="Segments").first.click()
-        expect(page.get_by_role("link", name="e2e_city")).to_be_visible()
+        expect(page.get_by_role("link", name="e2e_city", exact=True)).to_be_visible()
         shot("08-segments-phone")
-        page.get_by_role("link", name="e2e_city").click()
+        page.get_by_role("link", name="e2e_city", exact=True).click()
         expect(page.get_by_test_id("member-count")).to_be_visible()
         shot("09-details-phone")
         page.set_viewport_size({"width": 1280, "height": 800})
@@ -281,7 +309,7 @@ def test_console_end_to_end(stack: Stack, empty_graph: neo4j.Driver) -> None:
         expect(page.get_by_role("heading", name="Segments")).to_be_visible()
         expect(page.get_by_role("link", name="New segment")).to_have_count(0)
         expect(page.get_by_role("toolbar", name="Bulk actions")).to_have_count(0)
-        page.get_by_role("link", name="e2e_city").click()
+        page.get_by_role("link", name="e2e_city", exact=True).click()
         expect(page.get_by_role("button", name="Download CSV")).to_be_visible()
         expect(page.get_by_role("button", name="Delete")).to_have_count(0)
         expect(page.get_by_role("link", name="Edit")).to_have_count(0)
