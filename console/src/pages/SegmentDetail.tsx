@@ -1,8 +1,8 @@
 import { useEffect, useState } from "preact/hooks";
 import { downloadMembersCsv, errorText, gql, userErrorsText, type UserError } from "../api";
+import { MembersPanel } from "../components/MembersPanel";
 import { TrendChart, type TrendPoint } from "../components/TrendChart";
-import { formatCell, formatNumber, formatTime, plural } from "../format";
-import { entity, graphInfo, type SchemaAttribute } from "../graph";
+import { formatNumber, formatTime, plural } from "../format";
 import { currentPath, href, navigate } from "../router";
 import { useCan } from "../session";
 
@@ -19,12 +19,6 @@ interface Run {
   error: string | null;
   entered?: string[];
   exited?: string[];
-}
-
-interface Member {
-  key: string;
-  sinceVersion: number;
-  properties: Record<string, unknown>;
 }
 
 interface Detail {
@@ -66,10 +60,6 @@ const DETAIL = `query Detail($id: ID!, $from: DateTime!, $to: DateTime!, $member
   dependents { kind id name } usages { kind consumer description } exports { name }
 } }`;
 
-const MEMBERS = `query Members($id: ID!, $first: Int!, $after: String, $columns: [String!]) { segment(id: $id) {
-  members(first: $first, after: $after, columns: $columns) { totalCount pageInfo { hasNextPage endCursor } edges { node { key sinceVersion properties } } }
-} }`;
-
 const BUSY = new Set(["QUEUED", "REFRESHING"]);
 const PAYLOAD = `segment { id name } userErrors { code field message }`;
 
@@ -80,11 +70,7 @@ export function SegmentPage({ id }: { id: string }) {
   const [segment, setSegment] = useState<Detail | null>(null);
   const [range, setRange] = useState("30 days");
   const [span, setSpan] = useState<{ from: Date; to: Date }>({ from: new Date(), to: new Date() });
-  const [attributes, setAttributes] = useState<SchemaAttribute[]>([]);
   const [columns, setColumns] = useState<string[] | null>(null);
-  const [members, setMembers] = useState<{ total: number; rows: Member[]; next: string | null } | null>(null);
-  const [pageSize, setPageSize] = useState(100);
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
   const [message, setMessage] = useState<{ text: string; error: boolean } | null>(
     currentPath().includes("saved=draft") ? { text: "Saved as a draft: the definition does not compile yet.", error: false } : null,
   );
@@ -103,27 +89,8 @@ export function SegmentPage({ id }: { id: string }) {
     }
   }
 
-  async function loadMembers(after: string | null) {
-    if (!can("READ_MEMBERS")) return;
-    try {
-      const data = await gql<{ segment: { members: { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: { node: Member }[] } } }>(
-        MEMBERS, { id, first: pageSize, after, columns });
-      const m = data.segment.members;
-      setMembers({ total: m.totalCount, rows: m.edges.map((e) => e.node), next: m.pageInfo.hasNextPage ? m.pageInfo.endCursor : null });
-    } catch (exc) {
-      setMessage({ text: errorText(exc), error: true });
-    }
-  }
 
   useEffect(() => void load(), [id, range]);
-  useEffect(() => {
-    setCursors([null]);
-    void loadMembers(null);
-  }, [id, columns, pageSize, segment?.membershipVersion]);
-  useEffect(() => {
-    if (!segment) return;
-    graphInfo().then((g) => setAttributes(entity(g, segment.audience)?.attributes ?? []), () => {});
-  }, [segment?.audience]);
   // Follow a running refresh.
   useEffect(() => {
     if (segment && !BUSY.has(segment.status) && message?.text === "Refresh queued.") setMessage(null);
@@ -198,7 +165,6 @@ export function SegmentPage({ id }: { id: string }) {
 
   const manage = can("MANAGE_SEGMENTS");
   const lastRun = segment.runs.find((r) => r.status === "SUCCESSFUL");
-  const memberColumns = members?.rows.length ? Object.keys(members.rows[0].properties) : [];
   const dialogLabels = { duplicate: "New name", rename: "New name", tags: "Tags (comma separated)", similar: "Name of the similar-customers segment", delete: "" };
 
   return (
@@ -313,54 +279,7 @@ export function SegmentPage({ id }: { id: string }) {
         </section>
       )}
 
-      {can("READ_MEMBERS") && (
-        <section class="panel" aria-labelledby="members-title">
-          <div class="panel-head">
-            <h2 id="members-title">{pageSize === 100 && cursors.length === 1 ? "Preview (first 100 members)" : "Members"}</h2>
-            <details class="columns">
-              <summary>Columns</summary>
-              <fieldset>
-                <legend class="sr-only">Columns</legend>
-                {attributes.map((a) => {
-                  const shown = columns ?? memberColumns;
-                  return (
-                    <label class="check">
-                      <input type="checkbox" checked={shown.includes(a.name)} onChange={(e) => {
-                        const set = new Set(shown);
-                        if (e.currentTarget.checked) set.add(a.name);
-                        else set.delete(a.name);
-                        setColumns(attributes.map((x) => x.name).filter((n) => set.has(n)));
-                      }} />{a.name}
-                    </label>
-                  );
-                })}
-              </fieldset>
-            </details>
-          </div>
-          {members ? (
-            <>
-              <div class="table-wrap">
-                <table class="members">
-                  <thead><tr><th scope="col">key</th>{memberColumns.map((c) => <th scope="col">{c}</th>)}</tr></thead>
-                  <tbody>{members.rows.map((m) => <tr><td>{m.key}</td>{memberColumns.map((c) => <td>{formatCell(m.properties[c])}</td>)}</tr>)}</tbody>
-                </table>
-              </div>
-              <div class="row pager">
-                <span class="muted" data-testid="members-total">{plural(members.total, "member")}{cursors.length > 1 ? ` · page ${cursors.length}` : ""}</span>
-                {cursors.length > 1 && <button type="button" onClick={() => { const prev = cursors.slice(0, -1); setCursors(prev); void loadMembers(prev[prev.length - 1]); }}>Previous page</button>}
-                {members.next && (cursors.length > 1 || pageSize !== 100
-                  ? <button type="button" onClick={() => { setCursors([...cursors, members.next]); void loadMembers(members.next); }}>Next page</button>
-                  : <button type="button" onClick={() => { setCursors([null, members.next]); void loadMembers(members.next); }}>See all</button>)}
-                <label>Rows per page
-                  <select value={pageSize} onChange={(e) => setPageSize(Number(e.currentTarget.value))}>
-                    {[25, 100, 500].map((n) => <option value={n}>{n}</option>)}
-                  </select>
-                </label>
-              </div>
-            </>
-          ) : <p role="status">Loading members…</p>}
-        </section>
-      )}
+      {can("READ_MEMBERS") && <MembersPanel id={id} audience={segment.audience} version={segment.membershipVersion} columns={columns} onColumns={setColumns} onError={(text) => setMessage({ text, error: true })} />}
 
       <section class="panel" aria-labelledby="runs-title">
         <h2 id="runs-title">Recent refreshes</h2>
