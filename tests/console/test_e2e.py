@@ -300,6 +300,10 @@ def test_console_end_to_end(stack: Stack, empty_graph: neo4j.Driver) -> None:
         page.get_by_role("link", name="e2e_city", exact=True).click()
         expect(page.get_by_test_id("member-count")).to_be_visible()
         shot("09-details-phone")
+        page.get_by_role("link", name="Edit").click()
+        expect(page.locator(".cm-content")).to_contain_text(f'city = "{city}"')
+        estimate_is(len(keys))
+        shot("09b-builder-phone")
         page.set_viewport_size({"width": 1280, "height": 800})
 
         # A sales key is not offered what it may not do.
