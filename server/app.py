@@ -53,6 +53,7 @@ from server.api.context import Context, Deps
 from server.api.errors import code_error
 from server.api.live import ingest_endpoint
 from server.api.members_csv import members_csv
+from server.console import console_routes
 from server.leads.schema_attributes import with_score_attributes
 from server.settings import Settings
 from server.store import Db, ensure_schema
@@ -242,12 +243,14 @@ class Metrics:
         return PlainTextResponse(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
 
 
-KNOWN_ROUTES = frozenset({"/graphql", "/healthz", "/readyz", "/metrics", "/ingest"})
+KNOWN_ROUTES = frozenset({"/graphql", "/healthz", "/readyz", "/metrics", "/ingest", "/"})
 
 
 def _route_label(path: str) -> str:
     if path in KNOWN_ROUTES:
         return path
+    if path.startswith("/console/"):
+        return "/console"
     return "/segments/{id}/members.csv" if path.endswith("/members.csv") else "other"
 
 
@@ -332,6 +335,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/metrics", metrics.endpoint),
         Route("/segments/{id}/members.csv", members_csv(settings)),
         Route("/ingest", ingest_endpoint(settings), methods=["POST"]),
+        *console_routes(),
     ]
     app = Starlette(routes=routes, lifespan=make_lifespan(settings))
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)

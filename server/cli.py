@@ -192,6 +192,7 @@ def up(
     worker_proc = subprocess.Popen([sys.executable, "-m", "server.cli", "worker"])
     console.print(
         f"[bold green]GraphQL API:[/] http://{settings.api_host}:{settings.api_port}/graphql"
+        f"  [bold green]console:[/] http://{settings.api_host}:{settings.api_port}/console/"
         f"  (worker pid {worker_proc.pid}; Ctrl-C stops API and worker, "
         "`./dev services down` stops Neo4j and Redis)"
     )

@@ -30,6 +30,7 @@ class SegmentOrderField(StrEnum):
     LAST_REFRESHED_AT = "LAST_REFRESHED_AT"
     CREATED_AT = "CREATED_AT"
     UPDATED_AT = "UPDATED_AT"
+    MEMBER_COUNT = "MEMBER_COUNT"
 
 
 class SortDirection(StrEnum):
@@ -49,11 +50,14 @@ SORT_KEYS: dict[SegmentOrderField, LiteralString] = {
     SegmentOrderField.LAST_REFRESHED_AT: "coalesce(s.lastRefreshedAt.epochMillis, -1)",
     SegmentOrderField.CREATED_AT: "s.createdAt.epochMillis",
     SegmentOrderField.UPDATED_AT: "s.updatedAt.epochMillis",
+    # The count each version switch keeps; none before the first switch, which has no members.
+    SegmentOrderField.MEMBER_COUNT: "coalesce(s.memberCount, 0)",
 }
 _NUMERIC = {
     SegmentOrderField.LAST_REFRESHED_AT,
     SegmentOrderField.CREATED_AT,
     SegmentOrderField.UPDATED_AT,
+    SegmentOrderField.MEMBER_COUNT,
 }
 
 

@@ -60,3 +60,46 @@ def test_no_history_yet(api: Api) -> None:
     window = {"from": "2020-01-01T00:00:00Z", "to": "2030-01-01T00:00:00Z"}
     found = api.data(HISTORY, id=seg["id"], **window)["segment"]
     assert found == {"runs": [], "trend": [], "weeklyGrowth": None}
+
+
+CHANGES = """
+query($id: ID!) {
+  segment(id: $id) {
+    runs(first: 10) { membershipVersion entered exited firstEntered: entered(first: 1) }
+  }
+}
+"""
+
+
+def test_who_entered_and_left_in_each_run(api: Api, empty_graph: neo4j.Driver) -> None:
+    seg = create_ok(api, name="oslo")
+    now = datetime.now(UTC)
+    # Version 1: c1, c2 entered. Version 2: c1 left, c3 and c4 entered. A failed run wrote none.
+    empty_graph.execute_query(
+        "MATCH (s:_Segment {id: $id}) SET s.activeVersion = 2, s.versionSeq = 2 "
+        "WITH s UNWIND $runs AS run "
+        "CREATE (s)-[:_HAS_RUN]->(:_SegmentRun {id: randomUUID(), segmentId: s.id, "
+        "  status: run.status, version: run.version, definitionVersion: 1, trigger: 'MANUAL', "
+        "  now: run.at, startedAt: run.at, finishedAt: run.at}) "
+        "WITH DISTINCT s UNWIND $members AS m "
+        "CREATE (p:Customer {customerId: m.key}) "
+        "CREATE (s)-[:_MEMBER {segmentId: s.id, key: m.key, since: m.since, until: m.until}]->(p)",
+        id=node_id(seg["id"]),
+        runs=[
+            {"at": now - timedelta(hours=3), "version": 1, "status": "SUCCESSFUL"},
+            {"at": now - timedelta(hours=2), "version": None, "status": "FAILED"},
+            {"at": now - timedelta(hours=1), "version": 2, "status": "SUCCESSFUL"},
+        ],
+        members=[
+            {"key": "c1", "since": 1, "until": 2},
+            {"key": "c2", "since": 1, "until": None},
+            {"key": "c4", "since": 2, "until": None},
+            {"key": "c3", "since": 2, "until": None},
+        ],
+    )
+    found = api.data(CHANGES, id=seg["id"])["segment"]["runs"]
+    assert found == [
+        {"membershipVersion": 2, "entered": ["c3", "c4"], "exited": ["c1"], "firstEntered": ["c3"]},
+        {"membershipVersion": None, "entered": [], "exited": [], "firstEntered": []},
+        {"membershipVersion": 1, "entered": ["c1", "c2"], "exited": [], "firstEntered": ["c1"]},
+    ]

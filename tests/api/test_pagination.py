@@ -82,6 +82,22 @@ def test_sort_by_a_column_with_ties_and_nulls(api: Api) -> None:
     assert sorted(walk(api, 3, order=never)) == [f"t{i}" for i in range(7)]
 
 
+def test_sort_by_member_count(api: Api, empty_graph: neo4j.Driver) -> None:
+    counts = {"a": 5, "b": 50, "c": None, "d": 7, "e": 50, "f": 0}
+    for name in counts:
+        create_ok(api, name=name)
+    empty_graph.execute_query(
+        "UNWIND $counts AS c MATCH (s:_Segment {name: c.name}) SET s.memberCount = c.n",
+        counts=[{"name": k, "n": v} for k, v in counts.items()],
+    )
+    largest = list(walk(api, 2, order={"field": "MEMBER_COUNT", "direction": "DESC"}))
+    assert set(largest[:2]) == {"b", "e"}
+    assert largest[2:4] == ["d", "a"]
+    assert set(largest[4:]) == {"c", "f"}  # never refreshed counts as empty
+    smallest = list(walk(api, 4, order={"field": "MEMBER_COUNT", "direction": "ASC"}))
+    assert smallest == largest[::-1]
+
+
 def test_filters(api: Api) -> None:
     create_ok(api, name="oslo_vip", displayName="Oslo VIPs", tags=["vip"])
     create_ok(api, name="bergen", tags=["vip", "west"])

@@ -1,5 +1,5 @@
-"""A segment's refresh history as the refresh engine records it (`_SegmentRun`): runs, the
-member-count trend and last week's growth."""
+"""A segment's refresh history as the refresh engine records it (`_SegmentRun`): runs, who
+entered and left in each, the member-count trend and last week's growth."""
 
 from __future__ import annotations
 
@@ -27,3 +27,14 @@ async def trend(deps: Deps, segment_id: str, start: datetime, end: datetime) -> 
 
 async def weekly_growth(deps: Deps, segment_id: str) -> Growth | None:
     return await runs.growth(_graph(deps), segment_id, deps.clock(), timedelta(days=7))
+
+
+async def changed_keys(
+    deps: Deps, segment_id: str, version: int | None, first: int, *, entered: bool
+) -> list[str]:
+    """Keys that entered (or left) in the run that wrote `version`, first page in key order."""
+    if version is None or first <= 0:
+        return []
+    limit = min(first, deps.max_page_size)
+    read = runs.entered_keys if entered else runs.exited_keys
+    return [str(k) for k in await read(_graph(deps), segment_id, version, first=limit)]

@@ -6,6 +6,10 @@ from datetime import datetime
 
 import strawberry
 
+from server.access import Permission
+from server.api.common import field
+from server.api.context import Info
+from server.api.segments import history
 from server.refresh.records import Growth, RunRecord, TrendPoint
 from server.store.records import RefreshStatus
 
@@ -26,6 +30,27 @@ class SegmentRun:
     entered_count: int | None
     exited_count: int | None
     error: str | None
+    segment_id: strawberry.Private[str]
+
+    @field(
+        "Keys of the profiles that entered in this run, in key order (at most the page size); "
+        "empty for a run that wrote no version.",
+        requires=Permission.READ_MEMBERS,
+    )
+    async def entered(self, info: Info, first: int = 100) -> list[str]:
+        return await history.changed_keys(
+            info.context.deps, self.segment_id, self.membership_version, first, entered=True
+        )
+
+    @field(
+        "Keys of the profiles that left in this run, in key order (at most the page size); "
+        "exact while the run's version is kept (retention), empty after.",
+        requires=Permission.READ_MEMBERS,
+    )
+    async def exited(self, info: Info, first: int = 100) -> list[str]:
+        return await history.changed_keys(
+            info.context.deps, self.segment_id, self.membership_version, first, entered=False
+        )
 
     @staticmethod
     def of(r: RunRecord) -> SegmentRun:
@@ -35,6 +60,7 @@ class SegmentRun:
             evaluated_at=r.now, queued_at=r.queued_at, started_at=r.started_at,
             finished_at=r.finished_at, duration_ms=r.duration_ms, member_count=r.member_count,
             entered_count=r.entered_count, exited_count=r.exited_count, error=r.error,
+            segment_id=r.segment_id,
         )  # fmt: skip
 
 
