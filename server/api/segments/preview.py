@@ -171,23 +171,37 @@ async def _audience_total(deps: Deps, compiled: CompiledSegment) -> int:
 async def sample_keys(deps: Deps, entity: Entity, total: int) -> list[Any] | None:
     """About SAMPLE random keys of the audience. Drawing them reads every profile, so a draw
     is kept in Redis (shared by every API process) for SAMPLE_TTL_S; a fresh one is drawn once
-    the audience's size moved by more than a tenth."""
+    the audience's size moved by more than a tenth. One draw at a time per audience (a Redis
+    lock): estimates arriving meanwhile wait for it rather than scanning beside it."""
     cache = f"estimate:sample:{entity.label}"
+    while True:
+        kept = await _kept_sample(deps, cache, total)
+        if kept is not None:
+            return kept
+        if await deps.redis.set(f"{cache}:drawing", "1", nx=True, ex=int(SAMPLE_DRAW_S) + 1):
+            break
+        await asyncio.sleep(0.05)  # another request draws it; the caller's budget bounds this
+    try:
+        draw = (
+            f"MATCH (n:{escape.label(entity)}) WHERE rand() < $p "
+            f"RETURN collect({escape.prop('n', entity.key_attribute)}) AS keys"
+        )
+        row = await _run(deps, draw, {"p": min(1.0, SAMPLE / max(total, 1))}, SAMPLE_DRAW_S)
+        if row is None or not row["keys"]:
+            return None
+        keys = list(row["keys"])
+        await deps.redis.set(cache, json.dumps({"total": total, "keys": keys}), ex=SAMPLE_TTL_S)
+        return keys
+    finally:
+        await deps.redis.delete(f"{cache}:drawing")
+
+
+async def _kept_sample(deps: Deps, cache: str, total: int) -> list[Any] | None:
     cached = await deps.redis.get(cache)
-    if cached is not None:
-        kept = json.loads(cached)
-        if abs(kept["total"] - total) <= total / 10:
-            return list(kept["keys"])
-    draw = (
-        f"MATCH (n:{escape.label(entity)}) WHERE rand() < $p "
-        f"RETURN collect({escape.prop('n', entity.key_attribute)}) AS keys"
-    )
-    row = await _run(deps, draw, {"p": min(1.0, SAMPLE / max(total, 1))}, SAMPLE_DRAW_S)
-    if row is None or not row["keys"]:
+    if cached is None:
         return None
-    keys = list(row["keys"])
-    await deps.redis.set(cache, json.dumps({"total": total, "keys": keys}), ex=SAMPLE_TTL_S)
-    return keys
+    kept = json.loads(cached)
+    return list(kept["keys"]) if abs(kept["total"] - total) <= total / 10 else None
 
 
 async def _sampled(deps: Deps, compiled: CompiledSegment, total: int) -> Sampled | None:
