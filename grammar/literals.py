@@ -50,13 +50,13 @@ class LiteralBuilder(Transformer[Token, Any]):
         children = tree.children if new_children is None else new_children
         method = _rule_methods(type(self)).get(tree.data)
         if method is None:
-            return self.__default__(tree.data, children, tree.meta)
+            return self.__default__(tree.data, children, tree.meta)  # type: ignore[no-untyped-call]
         try:
             return method(self, tree.meta, children)
         except GrammarError:
             raise
         except Exception as exc:
-            raise VisitError(tree.data, tree, exc) from exc
+            raise VisitError(tree.data, tree, exc) from exc  # type: ignore[no-untyped-call]
 
     def _span(self, meta: Meta) -> Span | None:
         if meta.empty:

@@ -11,6 +11,7 @@ import gc
 import random
 import time
 from collections.abc import Callable
+from functools import partial
 
 from lark import Transformer
 
@@ -47,11 +48,11 @@ def main() -> None:
     gc.disable()  # collections land on random inputs: measure the code, not the collector
     try:
         for _ in range(args.rounds):
-            results["parse_segment"] += [timed(lambda t=t: parse_segment(t)) for t in texts]
-            LiteralBuilder._call_userfunc = lark_dispatch  # type: ignore[method-assign]
-            results["AST, lark dispatch"] += [timed(lambda x=x: build_ast(*x)) for x in trees]
+            results["parse_segment"] += [timed(partial(parse_segment, t)) for t in texts]
+            LiteralBuilder._call_userfunc = lark_dispatch  # type: ignore[method-assign,assignment]
+            results["AST, lark dispatch"] += [timed(partial(build_ast, *x)) for x in trees]
             LiteralBuilder._call_userfunc = ours  # type: ignore[method-assign]
-            results["AST, ours"] += [timed(lambda x=x: build_ast(*x)) for x in trees]
+            results["AST, ours"] += [timed(partial(build_ast, *x)) for x in trees]
     finally:
         LiteralBuilder._call_userfunc = ours  # type: ignore[method-assign]
         gc.enable()
