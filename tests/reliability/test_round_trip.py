@@ -75,7 +75,7 @@ def test_hypothesis_trees_round_trip() -> None:
         segments(DEFAULT, hostile_text).map(lambda t: (DEFAULT, t)),
     )
 
-    @settings(max_examples=scale(120, 5_000), database=None, deadline=None,
+    @settings(max_examples=scale(50, 1_500), database=None, deadline=None,
               phases=[Phase.generate], suppress_health_check=list(HealthCheck))  # fmt: skip
     @given(trees)
     def run(case: tuple[GraphSchema, a.Segment]) -> None:
