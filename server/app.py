@@ -53,6 +53,7 @@ from server.api.context import Context, Deps
 from server.api.errors import code_error
 from server.api.live import ingest_endpoint
 from server.api.members_csv import members_csv
+from server.api.websocket import CodedTransportWSHandler
 from server.leads.schema_attributes import with_score_attributes
 from server.settings import Settings
 from server.store import Db, ensure_schema
@@ -111,6 +112,8 @@ def make_lifespan(settings: Settings) -> Callable[[Starlette], Any]:
 
 
 class GraphQLApp(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = CodedTransportWSHandler
+
     def __init__(self, settings: Settings) -> None:
         super().__init__(
             build_schema(settings),
