@@ -136,6 +136,9 @@ _NESTED_REPEAT = re.compile(r"\([^()]*[+*}][^()]*\)\s*[+*{]")
 
 
 _PYTHON_ONLY = re.compile(r"\(\?P|\{,")
+# Python reads a `{` that does not start a repetition {n}, {n,} or {n,m} as a literal; Java
+# refuses the whole pattern ("Illegal repetition"), so Neo4j would fail at run time.
+_REPETITION = re.compile(r"\{\d+(?:,\d*)?\}")
 
 
 def _outside_common_dialect(text: str) -> str | None:
@@ -153,6 +156,8 @@ def _outside_common_dialect(text: str) -> str | None:
             escaped = True
         elif in_class and (ch == "[" or text.startswith("&&", index)):
             return "`[` or `&&` inside a character class"
+        elif ch == "{" and not in_class and not _REPETITION.match(text, index):
+            return "`{` that is not a repetition such as {2} or {1,3} (write `\\{`)"
         elif ch == "[" and not in_class:
             in_class = True
             if text.startswith("]", index + 1) or text.startswith("^]", index + 1):

@@ -53,6 +53,7 @@ from server.api.context import Context, Deps
 from server.api.errors import code_error
 from server.api.live import ingest_endpoint
 from server.api.members_csv import members_csv
+from server.api.websocket import CodedTransportWSHandler
 from server.console import console_routes
 from server.leads.schema_attributes import with_score_attributes
 from server.settings import Settings
@@ -114,6 +115,8 @@ def make_lifespan(settings: Settings) -> Callable[[Starlette], Any]:
 
 
 class GraphQLApp(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = CodedTransportWSHandler
+
     def __init__(self, settings: Settings) -> None:
         super().__init__(
             build_schema(settings),

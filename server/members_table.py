@@ -1,8 +1,9 @@
 """How members become table rows, for every reader that writes them out (members.csv, exports):
 which columns (profile attributes, in the schema's spelling) and formula-safe CSV cells.
 
-Cells that a spreadsheet would run as a formula (starting with = + - @ tab or CR) are
-prefixed with a quote (OWASP's CSV injection advice).
+Cells that a spreadsheet would run as a formula (starting with = + - @ tab or CR, or their
+fullwidth forms, which Excel reads as formulas in CJK locales; also after leading spaces, which
+importers may trim) are prefixed with a quote (OWASP's CSV injection advice).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 
 from graph_schema.model import Entity
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,4 +34,4 @@ def resolve_columns(entity: Entity, asked: Sequence[str] | None) -> Columns:
 
 def safe_cell(value: object) -> str:
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+    return "'" + text if text.lstrip(" ").startswith(FORMULA_START) else text

@@ -167,7 +167,11 @@ class LiveMutations:
 
 @strawberry.type
 class LiveSubscriptions:
-    @subscription("Who entered and who left, per segment, as live updates land.")
+    # who entered and who left are members: the grant of member pages, not of segment lists
+    @subscription(
+        "Who entered and who left, per segment, as live updates land.",
+        requires=Permission.READ_MEMBERS,
+    )
     async def membership_changes(
         self, info: Info, segments: list[strawberry.ID] | None = None
     ) -> AsyncGenerator[MembershipChange, None]:

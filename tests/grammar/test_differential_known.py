@@ -58,6 +58,8 @@ def test_regex_dot_matches_a_carriage_return(empty_graph: neo4j.Driver) -> None:
         "a{,2}",  # Python 3.11: 0 to 2; Neo4j: SemanticError when the query runs
         "[a&&b]",  # Java: intersection (matches nothing); Python: a, & or b
         "[[:alpha:]]",  # Java: a nested class; Python: a literal set then `]`
+        "${p0}",  # Python: a literal `{`; Java: "Illegal repetition" when the query runs
+        "a{b}",  # the same (found by tests/reliability/test_injection.py)
     ],
 )
 def test_regexes_outside_the_common_dialect_are_rejected(pattern: str) -> None:
@@ -65,3 +67,12 @@ def test_regexes_outside_the_common_dialect_are_rejected(pattern: str) -> None:
     with pytest.raises(grammar.SegmentError) as raised:
         grammar.compile_segment(text, CLUB, now=NOW)
     assert raised.value.code == "INVALID_REGEX"
+
+
+@pytest.mark.services
+@pytest.mark.parametrize("pattern", ["a{2}", "a{1,}", "a{1,3}", "\\\\{x}", "[{]"])
+def test_braces_that_both_engines_read_alike_are_kept(
+    empty_graph: neo4j.Driver, pattern: str
+) -> None:
+    evaluator, engine = both(empty_graph, {"nickname": "aa{x}"}, f'nickname matches "{pattern}"')
+    assert evaluator == engine
