@@ -46,6 +46,7 @@ from server.refresh.schema import ensure_refresh_schema
 from server.refresh.sources import sources_for
 from server.settings import Settings, get_settings
 from server.store.db import Db
+from server.store.lifecycle import purge_all_deleted
 
 T = TypeVar("T")
 log = logging.getLogger("segments.worker")
@@ -191,6 +192,7 @@ async def scheduled_refresh(ctx: dict[str, Any]) -> str | None:
     await export_jobs.export_tick(ctx["redis"], ctx["export_env"].db, now)
     await wake_if_waiting(ctx["redis"])  # changes whose applier was lost with a worker
     await score_jobs.score_tick(ctx["redis"], ctx["score_env"].db, now)
+    await purge_all_deleted(ctx["export_env"].db)  # memberships of deletes a crash cut short
     return submitted.job_id if submitted else None
 
 

@@ -35,6 +35,11 @@ class Db:
         async with self.driver.session(database=self.database) as session:
             return await session.execute_read(work)
 
+    async def auto(self, query: LiteralString, **params: Any) -> None:
+        """One auto-commit statement (`CALL ... IN TRANSACTIONS` needs one)."""
+        async with self.driver.session(database=self.database) as session:
+            await (await session.run(query, params)).consume()
+
     async def ping(self) -> None:
         """Raise if the database cannot answer a trivial query."""
         await self.driver.execute_query(

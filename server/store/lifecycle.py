@@ -14,15 +14,24 @@ from server.store.segments import NameTaken, NotFound, to_segment
 from server.store.usage import dependents_in
 
 # What hangs off a segment: definitions and usages (the API's), runs (the refresh engine's,
-# reached by the edge and by `segmentId` alike); memberships go with the node (DETACH).
+# reached by the edge and by `segmentId` alike). The segment itself becomes a tombstone in the
+# same transaction: out of every read (they match `_Segment`), its name free. Its memberships,
+# possibly millions, go afterwards in batches (`purge_deleted`): one transaction deleting a
+# segment with a million member edges ran Neo4j out of memory.
 _DELETE_NEIGHBOURS: tuple[LiteralString, ...] = (
     "MATCH (:_Segment {id: $id})-[:_HAS_DEFINITION]->(d:_SegmentDefinition) DETACH DELETE d",
     "MATCH (u:_SegmentUsage)-[:_USES]->(:_Segment {id: $id}) DETACH DELETE u",
     "MATCH (:_Segment {id: $id})-[:_HAS_RUN]->(r:_SegmentRun) DETACH DELETE r",
     "MATCH (r:_SegmentRun {segmentId: $id}) DETACH DELETE r",
     "MATCH (m:_ExpansionModel {segmentId: $id}) DELETE m",  # an expansion's last model summary
-    "MATCH (s:_Segment {id: $id}) DETACH DELETE s",
+    "MATCH (:_Segment {id: $id})-[r]-() WHERE NOT r:_MEMBER DELETE r",
+    "MATCH (s:_Segment {id: $id}) REMOVE s:_Segment SET s:_DeletedSegment, s.deletedAt = $now",
 )
+_PURGE_MEMBERS: LiteralString = (
+    "MATCH (:_DeletedSegment {id: $id})-[m:_MEMBER]->() "
+    "CALL (m) { DELETE m } IN TRANSACTIONS OF 10000 ROWS"
+)
+_PURGE_NODE: LiteralString = "MATCH (s:_DeletedSegment {id: $id}) DETACH DELETE s"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,10 +74,29 @@ async def delete_segment(db: Db, segment_id: str, *, force: bool, now: datetime)
         # One statement per kind of neighbour: optional matches chained in one statement
         # would multiply rows (definitions x usages x runs).
         for query in _DELETE_NEIGHBOURS:
-            await rows(tx, query, id=segment_id)
+            await rows(tx, query, id=segment_id, now=now)
         return DeleteOutcome(True, dependents)
 
-    return await db.write(work)
+    outcome = await db.write(work)
+    if outcome.deleted:
+        await purge_deleted(db, segment_id)
+    return outcome
+
+
+async def purge_deleted(db: Db, segment_id: str) -> None:
+    """Remove a deleted segment's memberships in batches, then its tombstone. Idempotent: an
+    interrupted purge is finished by `purge_all_deleted` (the workers' minute tick)."""
+    await db.auto(_PURGE_MEMBERS, id=segment_id)
+    await db.auto(_PURGE_NODE, id=segment_id)
+
+
+async def purge_all_deleted(db: Db) -> int:
+    """Finish every purge a crash or a restart interrupted; how many tombstones were left."""
+    found = await db.read("MATCH (s:_DeletedSegment) RETURN collect(s.id) AS ids")
+    ids: list[str] = found[0]["ids"]
+    for segment_id in ids:
+        await purge_deleted(db, segment_id)
+    return len(ids)
 
 
 async def duplicate_segment(

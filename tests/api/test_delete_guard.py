@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import neo4j
 
+from server.settings import Settings
+from server.store.db import Db
+from server.store.lifecycle import purge_all_deleted
 from tests.api.conftest import Api, codes, create_ok
 from tests.api.test_members import node_id
 
@@ -101,3 +106,57 @@ def test_delete_takes_the_refresh_runs_along(api: Api, empty_graph: neo4j.Driver
         "MATCH (r:_SegmentRun) RETURN r.segmentId AS segment, count(*) AS n"
     ).records
     assert [(r["segment"], r["n"]) for r in left] == [(node_id(other["id"]), 2)]
+
+
+MEMBERS = (
+    "MATCH (s:_Segment {id: $id}) UNWIND range(1, $n) AS i "
+    "CREATE (s)-[:_MEMBER {segmentId: $id, key: 'c' + i, since: 1}]->"
+    "(:Customer {customerId: 'c' + i})"
+)
+
+
+def member_edges(driver: neo4j.Driver, segment_id: str) -> int:
+    found = driver.execute_query(
+        "MATCH ()-[m:_MEMBER]->() WHERE m.segmentId = $id RETURN count(m) AS n", id=segment_id
+    ).records
+    return int(found[0]["n"])
+
+
+def test_memberships_go_in_batches_after_the_segment(api: Api, empty_graph: neo4j.Driver) -> None:
+    """The segment leaves every read in one transaction (a tombstone, its name free); its
+    member edges follow in batches, then the tombstone."""
+    seg = create_ok(api, name="oslo")
+    empty_graph.execute_query(MEMBERS, id=node_id(seg["id"]), n=25_000)
+    assert member_edges(empty_graph, node_id(seg["id"])) == 25_000
+    done = api.data(DELETE, id=seg["id"], force=False)["deleteSegment"]
+    assert done["userErrors"] == []
+    assert member_edges(empty_graph, node_id(seg["id"])) == 0
+    left = empty_graph.execute_query("MATCH (s:_DeletedSegment) RETURN count(s) AS n").records
+    assert left[0]["n"] == 0
+    assert create_ok(api, name="oslo")["name"] == "oslo"  # the name is free again
+
+
+def test_an_interrupted_purge_is_finished_by_the_sweep(
+    api: Api, empty_graph: neo4j.Driver, settings: Settings
+) -> None:
+    """A worker dying between the delete and the purge leaves a tombstone with its members:
+    the workers' minute tick (`purge_all_deleted`) finishes it; live segments are untouched."""
+    kept = create_ok(api, name="kept")
+    gone = create_ok(api, name="gone")
+    for seg in (kept, gone):
+        empty_graph.execute_query(MEMBERS.replace("'c' + i", "$p + i"), id=node_id(seg["id"]),
+                                  n=300, p=seg["name"])  # fmt: skip
+    empty_graph.execute_query(  # the state the delete's transaction leaves before its purge
+        "MATCH (s:_Segment {id: $id}) REMOVE s:_Segment SET s:_DeletedSegment",
+        id=node_id(gone["id"]),
+    )
+
+    async def sweep() -> int:
+        auth = (settings.neo4j_user, settings.neo4j_password)
+        async with neo4j.AsyncGraphDatabase.driver(settings.neo4j_uri, auth=auth) as driver:
+            return await purge_all_deleted(Db(driver, settings.neo4j_database))
+
+    assert asyncio.run(sweep()) == 1
+    assert member_edges(empty_graph, node_id(gone["id"])) == 0
+    assert member_edges(empty_graph, node_id(kept["id"])) == 300
+    assert asyncio.run(sweep()) == 0
