@@ -58,7 +58,8 @@ export function SuggestionsPage() {
   const [activity, setActivity] = useState("");
   const [monetary, setMonetary] = useState("");
   const [periodDays, setPeriodDays] = useState(365);
-  const [result, setResult] = useState<Suggestions | null>(null);
+  // The tab a result came from: switching tabs mid-run must not show it in the other layout.
+  const [result, setResult] = useState<(Suggestions & { kind: "measure" | "rfm" }) | null>(null);
   const [running, setRunning] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
@@ -99,7 +100,7 @@ export function SuggestionsPage() {
       const d = tab === "measure"
         ? (await gql<{ suggestSegments: Suggestions }>(BY_MEASURE, { audience, measure, influencers: influencers.length ? influencers : null })).suggestSegments
         : (await gql<{ suggestRfmSegments: Suggestions }>(RFM, { audience, activity, monetary: monetary || null, periodDays })).suggestRfmSegments;
-      setResult(d);
+      setResult({ ...d, kind: tab });
       setError(d.userErrors.length ? userErrorsText(d.userErrors) : null);
     } catch (exc) {
       setError(errorText(exc));
@@ -164,7 +165,7 @@ export function SuggestionsPage() {
         </button>
       </form>
       {error && <p class="error" role="alert">{error}</p>}
-      {result && !result.userErrors.length && (
+      {result && result.kind === tab && !result.userErrors.length && (
         tab === "measure" ? <MeasureResult result={result} audience={audience} /> : <RfmResult result={result} audience={audience} />
       )}
     </section>
