@@ -8,6 +8,7 @@ import { LeadsPage } from "./pages/Leads";
 import { SegmentPage } from "./pages/SegmentDetail";
 import { SegmentsPage } from "./pages/Segments";
 import { SignInPage } from "./pages/SignIn";
+import { SuggestionsPage } from "./pages/Suggestions";
 import "./styles.css";
 
 function App() {
@@ -62,6 +63,7 @@ function App() {
   if (route[0] === "segments" && route[1]) content = <SegmentPage id={route[1]} />;
   else if (route[0] === "builder" && can("MANAGE_SEGMENTS")) content = <BuilderPage id={route[1] ?? null} />;
   else if (route[0] === "leads" && can("READ_SCORES")) content = <LeadsPage />;
+  else if (route[0] === "suggestions" && can("READ_SEGMENTS")) content = <SuggestionsPage />;
   else content = <SegmentsPage />;
 
   return (
@@ -73,6 +75,7 @@ function App() {
         <nav aria-label="Main">
           <a href={href("segments")} aria-current={route[0] === "segments" || !route[0] ? "page" : undefined}>Segments</a>
           {can("MANAGE_SEGMENTS") && <a href={href("builder")} aria-current={route[0] === "builder" ? "page" : undefined}>New segment</a>}
+          {can("READ_SEGMENTS") && <a href={href("suggestions")} aria-current={route[0] === "suggestions" ? "page" : undefined}>Suggestions</a>}
           {can("READ_SCORES") && <a href={href("leads")} aria-current={route[0] === "leads" ? "page" : undefined}>Leads</a>}
         </nav>
         <div class="who">

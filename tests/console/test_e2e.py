@@ -292,6 +292,31 @@ def test_console_end_to_end(stack: Stack, empty_graph: neo4j.Driver) -> None:
         expect(page.locator("aside.lead")).to_contain_text("lives in")
         shot("07-leads")
 
+        # Suggestions: measure-based on the demo data, then one created as a segment.
+        count = "MATCH (c:Customer) RETURN count(c) AS n"
+        customers = empty_graph.execute_query(count).records[0]["n"]
+        page.get_by_role("link", name="Suggestions").click()
+        page.get_by_label("Measure").select_option("Order.total.sum_365d")
+        page.get_by_role("button", name="Suggest").click()
+        suggestion = page.locator("li.suggestion").first
+        expect(suggestion).to_be_visible(timeout=60_000)
+        # Fewer profiles than the 5,000 cap: the sample is the whole audience.
+        population = page.get_by_test_id("population")
+        expect(population).to_contain_text(f"sample of {customers:,} profiles")
+        expect(suggestion.locator("pre")).to_contain_text("segment Customer")
+        shot("07b-suggestions")
+        suggestion.get_by_role("button", name="Create segment").click()
+        created_link = suggestion.get_by_role("link", name="Created")
+        expect(created_link).to_be_visible()
+        suggested = created_link.inner_text().removeprefix("Created ")
+        query = "query($name: String!) { segment(name: $name) { definition { text } } }"
+        saved = stack.gql(query, name=suggested)["segment"]["definition"]["text"]
+        assert saved.strip() == suggestion.locator("pre").inner_text().strip()
+        page.get_by_role("link", name="Segments").first.click()
+        page.get_by_label("Search").fill(suggested)
+        expect(page.locator("table.segments tbody tr", has_text=suggested)).to_have_count(1)
+        page.get_by_label("Search").fill("")
+
         # Phone width.
         page.set_viewport_size({"width": 390, "height": 844})
         page.get_by_role("link", name="Segments").first.click()
@@ -318,6 +343,18 @@ def test_console_end_to_end(stack: Stack, empty_graph: neo4j.Driver) -> None:
         expect(page.get_by_role("button", name="Delete")).to_have_count(0)
         expect(page.get_by_role("link", name="Edit")).to_have_count(0)
         shot("10-details-sales")
+        # Sales reads suggestions (RFM here) but is not offered to create them. The cells
+        # partition the audience: their exact sizes add up to the Cypher count.
+        page.get_by_role("link", name="Suggestions").click()
+        page.get_by_role("tab", name="RFM").click()
+        expect(page.get_by_label("Activity")).to_have_value("Order")
+        page.get_by_role("button", name="Suggest").click()
+        cells = page.locator("table.suggestions tbody tr")
+        expect(cells.first).to_be_visible(timeout=60_000)
+        sizes = cells.locator("td:nth-child(3)").all_inner_texts()
+        assert sum(int(s.replace(",", "")) for s in sizes) == customers, sizes
+        expect(page.get_by_role("button", name="Create segment")).to_have_count(0)
+        shot("11-suggestions-rfm-sales")
         context.close()
 
     assert errors == [], errors
