@@ -119,9 +119,9 @@ def _activity(a: Activity, windows: tuple[int, ...]) -> list[Term]:
     for n in a.numbers:
         out += [
             Term(f"{p}.{n.name}.sum_{NUMERIC_WINDOW}d",
-                 f"total {e} {n.name} in the last {NUMERIC_WINDOW} days", f"{e}.{n.name}",
+                 f"sum of {e}.{n.name} in the last {NUMERIC_WINDOW} days", f"{e}.{n.name}",
                  _compare(f"sum {e}.{n.name} ({time} in last {NUMERIC_WINDOW} days)")),
-            Term(f"{p}.{n.name}.avg", f"average {e} {n.name}", f"{e}.{n.name}",
+            Term(f"{p}.{n.name}.avg", f"average {e}.{n.name}", f"{e}.{n.name}",
                  _compare(f"avg {e}.{n.name}")),
         ]  # fmt: skip
     out += [
