@@ -31,7 +31,7 @@ LOCK_MS = 120_000
 async def queue_changes(redis: ArqRedis, changes: list[Change]) -> None:
     if not changes:
         return
-    await _sure(redis.rpush(CHANGES, *(json.dumps(c.to_json(), default=str) for c in changes)))
+    await sure(redis.rpush(CHANGES, *(json.dumps(c.to_json(), default=str) for c in changes)))
     await wake_applier(redis)
 
 
@@ -43,7 +43,7 @@ async def wake_applier(redis: ArqRedis) -> None:
 
 async def wake_if_waiting(redis: ArqRedis) -> None:
     """For the scheduler's tick: changes waiting with no applier (one lost with a worker)."""
-    if await _sure(redis.llen(CHANGES)):
+    if await sure(redis.llen(CHANGES)):
         await wake_applier(redis)
 
 
@@ -57,7 +57,7 @@ async def drain(redis: ArqRedis, apply: Callable[[list[Change]], Awaitable[Any]]
     try:
         while True:
             await redis.delete(PENDING)  # from here on, new changes queue a new applier
-            raw: list[bytes] = await _sure(redis.lrange(CHANGES, 0, BATCH - 1))
+            raw: list[bytes] = await sure(redis.lrange(CHANGES, 0, BATCH - 1))
             if not raw:
                 break
             await apply([_change(r) for r in raw])
@@ -67,7 +67,7 @@ async def drain(redis: ArqRedis, apply: Callable[[list[Change]], Awaitable[Any]]
     finally:
         if await redis.get(LOCK) == token.encode():
             await redis.delete(LOCK)
-    if await _sure(redis.llen(CHANGES)):  # pushed between our last read and the lock's release
+    if await sure(redis.llen(CHANGES)):  # pushed between our last read and the lock's release
         await wake_applier(redis)
     return done
 
@@ -86,11 +86,11 @@ return 0
 
 async def _trim_if_held(redis: ArqRedis, token: str, count: int) -> bool:
     args = (LOCK, CHANGES, token, str(count), str(LOCK_MS))
-    held = await _sure(redis.eval(_TRIM_IF_HELD, 2, *args))
+    held = await sure(redis.eval(_TRIM_IF_HELD, 2, *args))
     return bool(held)
 
 
-async def _sure(value: Awaitable[T] | T) -> T:
+async def sure(value: Awaitable[T] | T) -> T:
     """redis-py types list commands as sync-or-async; on an async client they are awaitable."""
     return await value if isinstance(value, Awaitable) else value
 
