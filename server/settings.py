@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     # An API request should fail fast rather than wait out the driver's 30 s default retries.
     api_neo4j_retry_s: float = 5.0
 
+    # Live data: the change applier's lock, renewed while it works; a killed applier's changes
+    # wait at most this long for the next one.
+    live_lock_ms: int = 10_000
+
     # Folder export destinations are confined under this directory (default DATA_DIR/exports).
     export_root: Path | None = None
 

@@ -179,7 +179,7 @@ async def apply_live_changes(ctx: dict[str, Any]) -> int:
         await apply_changes(env, ctx["schema"], changes, announce, live)
         await clock.note_changes(ctx["redis"], live, ctx["schema"], changes)
 
-    return await drain(ctx["redis"], apply)
+    return await drain(ctx["redis"], apply, ctx["settings"].live_lock_ms)
 
 
 async def live_clock(ctx: dict[str, Any]) -> list[str]:
