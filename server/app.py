@@ -54,6 +54,7 @@ from server.api.errors import code_error
 from server.api.live import ingest_endpoint
 from server.api.members_csv import members_csv
 from server.leads.schema_attributes import with_score_attributes
+from server.outgoing import OutgoingPolicy
 from server.settings import Settings
 from server.store import Db, ensure_schema
 
@@ -148,7 +149,7 @@ class GraphQLApp(GraphQL[Context, None]):
         settings = self.settings
         deps = Deps(
             state.db, state.redis, state.graph, principal, settings.max_page_size,
-            settings.exports_dir,
+            settings.exports_dir, outgoing=OutgoingPolicy.from_settings(settings),
         )  # fmt: skip
         return Context(
             request=request,

@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     # wait at most this long for the next one.
     live_lock_ms: int = 10_000
 
+    # Outgoing HTTP (webhooks, HTTP exports) reaches public addresses only; these host names
+    # and networks (comma-separated, e.g. "hooks.internal,10.1.0.0/16") are allowed as well.
+    # Outside production, loopback is allowed too. See server/outgoing.py.
+    outgoing_allow: str = ""
+
     # Folder export destinations are confined under this directory (default DATA_DIR/exports).
     export_root: Path | None = None
 

@@ -49,6 +49,7 @@ CLOCK_TASK = "live_clock"
 TRIGGER = "CLOCK"
 RETRY = dt.timedelta(seconds=5)  # a segment busy with another run is looked at again then
 LOCK_MS = 300_000
+WAKE_AHEAD = dt.timedelta(minutes=5)  # a deferred run is queued for instants this near
 
 
 @dataclass(frozen=True, slots=True)
