@@ -2,6 +2,7 @@
 
     python -m bench.live.run            # 200k profiles, 20 live segments
     python -m bench.live.run --short    # 10k profiles, 10 live segments (CI)
+    python -m bench.live.run --profiles 100000 --segments 100 --samples 40
 
 Its own data model (`bench/live/schema.yaml`, labels `Live*`, segments `live_*`), removed at the
 end; a real worker process (`segments worker`) applies the changes. Measured:
@@ -195,9 +196,13 @@ async def main_async(profiles: int, segments: int, samples: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--short", action="store_true", help="small sizes, for CI")
+    parser.add_argument("--profiles", type=int, help="profiles (default 200k; short: 10k)")
+    parser.add_argument("--segments", type=int, help="live segments (default 20; short: 10)")
+    parser.add_argument("--samples", type=int, help="changes timed one by one (default 100)")
     args = parser.parse_args()
-    sizes = (10_000, 10, 20) if args.short else (200_000, 20, 100)
-    asyncio.run(main_async(*sizes))
+    profiles, segments, samples = (10_000, 10, 20) if args.short else (200_000, 20, 100)
+    asyncio.run(main_async(args.profiles or profiles, args.segments or segments,
+                           args.samples or samples))  # fmt: skip
 
 
 if __name__ == "__main__":
