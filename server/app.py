@@ -56,6 +56,7 @@ from server.api.members_csv import members_csv
 from server.api.websocket import CodedTransportWSHandler
 from server.console import console_routes
 from server.leads.schema_attributes import with_score_attributes
+from server.outgoing import OutgoingPolicy
 from server.settings import Settings
 from server.store import Db, ensure_schema
 
@@ -154,7 +155,7 @@ class GraphQLApp(GraphQL[Context, None]):
         settings = self.settings
         deps = Deps(
             state.db, state.redis, state.graph, principal, settings.max_page_size,
-            settings.exports_dir,
+            settings.exports_dir, outgoing=OutgoingPolicy.from_settings(settings),
         )  # fmt: skip
         return Context(
             request=request,

@@ -47,6 +47,15 @@ class Settings(BaseSettings):
     # An API request should fail fast rather than wait out the driver's 30 s default retries.
     api_neo4j_retry_s: float = 5.0
 
+    # Live data: the change applier's lock, renewed while it works; a killed applier's changes
+    # wait at most this long for the next one.
+    live_lock_ms: int = 10_000
+
+    # Outgoing HTTP (webhooks, HTTP exports) reaches public addresses only; these host names
+    # and networks (comma-separated, e.g. "hooks.internal,10.1.0.0/16") are allowed as well.
+    # Outside production, loopback is allowed too. See server/outgoing.py.
+    outgoing_allow: str = ""
+
     # Folder export destinations are confined under this directory (default DATA_DIR/exports).
     export_root: Path | None = None
 

@@ -26,11 +26,13 @@ from server.leads import jobs as score_jobs
 from server.leads.run import ScoreEnv
 from server.leads.run import score_model as score_one_model
 from server.leads.schema_attributes import with_score_attributes
-from server.live.incremental import apply_changes, redis_announcer
+from server.live import clock
+from server.live.incremental import apply_changes, load_live, redis_announcer
 from server.live.queue import drain, wake_if_waiting
 from server.live.records import Change
 from server.live.webhooks import MAX_TRIES as WEBHOOK_TRIES
 from server.live.webhooks import deliver, queue_deliveries
+from server.outgoing import OutgoingPolicy
 from server.refresh.claims import SegmentBusy
 from server.refresh.config import RefreshSettings
 from server.refresh.definitions import grammar_compiler
@@ -159,24 +161,48 @@ async def run_export(ctx: dict[str, Any], run_id: str) -> dict[str, Any] | None:
     return None if run is None else {"runId": run.id, "status": run.status.value}
 
 
-async def apply_live_changes(ctx: dict[str, Any]) -> int:
-    """Apply the changes ingestion queued to the live segments (one applier at a time)."""
-    env: RefreshEnv = ctx["refresh_env"]
+def _announcer(ctx: dict[str, Any]) -> Callable[[dict[str, Any]], Awaitable[None]]:
+    """Membership events to the subscription channel and to the segment's webhooks."""
     publish = redis_announcer(ctx["redis"])
 
     async def announce(event: dict[str, Any]) -> None:
         await publish(event)
         await queue_deliveries(ctx["redis"], ctx["export_env"].db, event)
 
-    async def apply(changes: list[Change]) -> None:
-        await apply_changes(env, ctx["schema"], changes, announce)
+    return announce
 
-    return await drain(ctx["redis"], apply)
+
+async def apply_live_changes(ctx: dict[str, Any]) -> int:
+    """Apply the changes ingestion queued to the live segments (one applier at a time), then
+    have the clock reschedule the time windows they may bring nearer."""
+    env: RefreshEnv = ctx["refresh_env"]
+    announce = _announcer(ctx)
+
+    async def apply(changes: list[Change]) -> None:
+        live = await load_live(env)
+        await apply_changes(env, ctx["schema"], changes, announce, live)
+        await clock.note_changes(ctx["redis"], live, ctx["schema"], changes)
+
+    return await drain(ctx["redis"], apply, ctx["settings"].live_lock_ms)
+
+
+async def live_clock(ctx: dict[str, Any]) -> list[str]:
+    """Move time windows: re-evaluate the profiles whose records a window crossed since the
+    last check, then queue the next run at the next instant one will cross."""
+    env: RefreshEnv = ctx["refresh_env"]
+    now = datetime.now(UTC)
+    run = await clock.run_clock(env, ctx["schema"], ctx["redis"], now, _announcer(ctx))
+    # A run at the instant when it is near; a far one is brought near by the minute's run
+    # (no job deferred for months, and burst workers in tests do not wait for one).
+    if run.next_due is not None and run.next_due - now <= clock.WAKE_AHEAD:
+        await clock.wake_at(ctx["redis"], max(run.next_due, now))
+    return list(run.checked)
 
 
 async def deliver_webhook(ctx: dict[str, Any], webhook_id: str, event: dict[str, Any]) -> int:
     """POST one membership event to one webhook (job id = its idempotency key)."""
-    return await deliver(ctx["export_env"].db, webhook_id, event, ctx.get("job_try", 1))
+    outgoing = OutgoingPolicy.from_settings(ctx["settings"])
+    return await deliver(ctx["export_env"].db, webhook_id, event, ctx.get("job_try", 1), outgoing)
 
 
 async def scheduled_refresh(ctx: dict[str, Any]) -> str | None:
@@ -191,6 +217,7 @@ async def scheduled_refresh(ctx: dict[str, Any]) -> str | None:
     await reconcile(ctx["redis"], env.graph)
     await export_jobs.export_tick(ctx["redis"], ctx["export_env"].db, now)
     await wake_if_waiting(ctx["redis"])  # changes whose applier was lost with a worker
+    await clock.wake_clock(ctx["redis"])  # segments new to the clock; a lost deferred run
     await score_jobs.score_tick(ctx["redis"], ctx["score_env"].db, now)
     await purge_all_deleted(ctx["export_env"].db)  # memberships of deletes a crash cut short
     return submitted.job_id if submitted else None
@@ -218,6 +245,7 @@ def live_functions() -> list[Any]:
     # Retried after a lost worker: the changes stay queued until applied.
     return [
         func(apply_live_changes, timeout=3600, max_tries=5, keep_result=0),
+        func(live_clock, timeout=600, max_tries=3, keep_result=0),
         func(deliver_webhook, timeout=60, max_tries=WEBHOOK_TRIES, keep_result=3600),
     ]
 

@@ -16,6 +16,7 @@ from strawberry.dataloader import DataLoader
 
 from graph_schema.model import GraphSchema
 from server.access import Principal
+from server.outgoing import OutgoingPolicy
 from server.settings import Settings
 from server.store import Db
 from server.store.records import SegmentRecord
@@ -37,6 +38,7 @@ class Deps:
     max_page_size: int
     export_root: Path  # folder export destinations stay under it
     clock: Callable[[], datetime] = utc_now
+    outgoing: OutgoingPolicy = field(default_factory=OutgoingPolicy)  # URLs we may call
 
     @property
     def actor(self) -> str:

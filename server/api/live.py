@@ -43,6 +43,7 @@ from server.live.webhooks import (
     delete_webhook,
     list_webhooks,
 )
+from server.outgoing import RefusedUrl, check_outgoing
 from server.settings import Settings
 
 POLL_S = 1.0
@@ -133,8 +134,11 @@ class LiveMutations:
         segment_id = decode_gid(segment, "Segment")
         try:
             checked = check_url(url)
-        except InvalidUrl as exc:
-            problem = Problem(UserErrorCode.INVALID_VALUE, ("url",), str(exc))
+            await check_outgoing(checked, deps.outgoing, unresolved_ok=True)
+        except (InvalidUrl, RefusedUrl) as exc:
+            code = UserErrorCode.URL_NOT_ALLOWED if isinstance(exc, RefusedUrl) else (
+                UserErrorCode.INVALID_VALUE)  # fmt: skip
+            problem = Problem(code, ("url",), str(exc))
             return CreateWebhookPayload(webhook=None, secret=None,
                                         user_errors=user_errors([problem]))  # fmt: skip
         made = None

@@ -37,6 +37,8 @@ from server.exports.writers import (
     StagedFile,
 )
 from server.members_table import resolve_columns
+from server.outgoing import OutgoingPolicy, RefusedUrl, check_outgoing
+from server.settings import get_settings
 from server.store.db import Db
 from server.store.members import member_batches
 
@@ -56,6 +58,9 @@ class ExportEnv:
     root: Path  # folder destinations are confined under it
     batch_size: int = 5000
     http: HttpPolicy = field(default_factory=HttpPolicy)
+    # URLs it may call; by default from the settings (loopback allowed outside production)
+    outgoing: OutgoingPolicy = field(default_factory=lambda: OutgoingPolicy.from_settings(
+        get_settings()))  # fmt: skip
     clock: Callable[[], datetime] = _utc_now
 
 
@@ -171,6 +176,10 @@ async def _write_files(env: ExportEnv, plan: _Plan) -> list[RunSegment]:
 async def _post_all(env: ExportEnv, plan: _Plan) -> list[RunSegment]:
     destination = plan.export.destination
     assert destination.url is not None
+    try:  # checked when saved; again now, as a name may resolve elsewhere by now
+        await check_outgoing(destination.url, env.outgoing)
+    except RefusedUrl as exc:
+        raise ExportError(str(exc)) from None
     written: list[RunSegment] = []
     async with httpx.AsyncClient(timeout=env.http.timeout_s) as client:
         for segment in plan.export.segments:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,26 +40,54 @@ def is_live(segment: SegmentInfo) -> bool:
 
 
 async def apply_changes(
-    env: RefreshEnv, schema: GraphSchema, changes: list[Change], announce: Announce
-) -> list[RefreshOutcome]:
-    """Re-evaluate the profiles `changes` can move in every live segment that reads them."""
+    env: RefreshEnv, schema: GraphSchema, changes: list[Change], announce: Announce,
+    live: LiveSegments | None = None,
+) -> list[RefreshOutcome]:  # fmt: skip
+    """Re-evaluate the profiles `changes` can move in every live segment that reads them
+    (`live`: the live segments, when the caller loaded them already)."""
+    live = live or await load_live(env)
+
+    async def direct(segment: SegmentInfo) -> set[Any]:
+        return await _direct_keys(env, schema, segment, live.texts.get(segment.id), changes)
+
+    return await apply_keys(env, live, direct, announce)
+
+
+@dataclass(frozen=True, slots=True)
+class LiveSegments:
+    segments: dict[str, SegmentInfo]
+    deps: dict[str, list[str]]  # segment id -> the ids it reads
+    order: list[str]  # inputs first; empty when the references form a cycle
+    texts: dict[str, str]  # current definition text
+
+
+async def load_live(env: RefreshEnv) -> LiveSegments:
     segments = {s.id: s for s in await load_segments(env.graph) if is_live(s)}
     deps = await load_dependencies(env.graph)
     try:
         order = topological_order(list(segments), deps)
     except DependencyCycle:  # refused on save; the scheduled full refresh reports it
-        return []
+        order = []
     texts = await _definitions(env, list(segments))
+    return LiveSegments(segments, deps, order, texts)
+
+
+async def apply_keys(
+    env: RefreshEnv, live: LiveSegments,
+    direct: Callable[[SegmentInfo], Awaitable[set[Any]]], announce: Announce,
+    trigger: str = "LIVE",
+) -> list[RefreshOutcome]:  # fmt: skip
+    """Re-evaluate, segment by segment in dependency order, the profiles `direct` names and
+    those that moved in a segment it reads; announce who entered and who left."""
     moved: dict[str, set[Any]] = {}
     outcomes = []
-    for segment_id in order:
-        segment = segments[segment_id]
-        keys = await _direct_keys(env, schema, segment, texts.get(segment_id), changes)
-        for ref in deps.get(segment_id, ()):
+    for segment_id in live.order:
+        keys = await direct(live.segments[segment_id])
+        for ref in live.deps.get(segment_id, ()):
             keys |= moved.get(ref, set())
         if not keys:
             continue
-        outcome = await _refresh_keys(env, segment_id, sorted(keys, key=str))
+        outcome = await _refresh_keys(env, segment_id, sorted(keys, key=str), trigger)
         outcomes.append(outcome)
         if (
             outcome.status is RunStatus.SUCCESSFUL
@@ -110,9 +139,11 @@ async def _direct_keys(
     return set() if bound is None else await affected_keys(env.graph, bound, changes)
 
 
-async def _refresh_keys(env: RefreshEnv, segment_id: str, keys: list[Any]) -> RefreshOutcome:
+async def _refresh_keys(
+    env: RefreshEnv, segment_id: str, keys: list[Any], trigger: str
+) -> RefreshOutcome:
     try:
-        return await refresh_segment(env, segment_id, "LIVE", keys=keys)
+        return await refresh_segment(env, segment_id, trigger, keys=keys)
     except SegmentBusy:  # a full refresh holds it: it reads the new data anyway
         return RefreshOutcome(segment_id=segment_id, status=RunStatus.SKIPPED, reason="busy")
 

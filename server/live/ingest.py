@@ -28,9 +28,9 @@ async def ingest(db: Db, redis: ArqRedis, schema: GraphSchema, records: Sequence
     errors = list(checked.errors)
     changes: list[Change] = []
     accepted = 0
-    if checked.upserts:
-        changes, refused = await write_records(db, checked.upserts)
+    if checked.upserts or checked.deletes:
+        changes, refused = await write_records(db, schema, checked.upserts, checked.deletes)
         errors += refused
-        accepted = len(checked.upserts) - len({e.index for e in refused})
+        accepted = len(checked.upserts) + len(checked.deletes) - len({e.index for e in refused})
         await queue_changes(redis, changes)
     return Ingested(accepted, len(changes), tuple(sorted(errors, key=lambda e: e.index)))

@@ -26,6 +26,15 @@ class Upsert:
 
 
 @dataclass(frozen=True, slots=True)
+class Delete:
+    """A record to remove, with its relationships (`type: delete`)."""
+
+    index: int
+    entity: Entity
+    key: Any
+
+
+@dataclass(frozen=True, slots=True)
 class RecordError:
     index: int
     field: tuple[str, ...]  # path inside the record, e.g. ("properties", "total")
@@ -50,4 +59,5 @@ class Change:
 @dataclass(slots=True)
 class Validated:
     upserts: list[Upsert] = field(default_factory=list)
+    deletes: list[Delete] = field(default_factory=list)
     errors: list[RecordError] = field(default_factory=list)

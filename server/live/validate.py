@@ -3,8 +3,9 @@
 A record: `{"entity": "Order", "key": "o1", "properties": {...}, "links": [{"entity":
 "Customer", "key": "c1", "relationship": "PLACED"}]}`; the event-tracking forms map onto it:
 `identify` is an upsert of a profile (`traits` for `properties`), `track` an upsert of an
-interaction linked to its profile (`profile: {entity, key}`). A link's relationship may be left
-out when the schema has exactly one between the two entities.
+interaction linked to its profile (`profile: {entity, key}`), and `delete` (`{"type": "delete",
+"entity": "Order", "key": "o1"}`) removes a record with its relationships. A link's
+relationship may be left out when the schema has exactly one between the two entities.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 from graph_schema import AttrType, Entity, GraphSchema, Relationship
 from graph_schema.convert import to_date, to_datetime
-from server.live.records import Link, RecordError, Upsert, Validated
+from server.live.records import Delete, Link, RecordError, Upsert, Validated
 
 MAX_BATCH = 5_000
 CODE_INVALID = "INVALID_RECORD"
@@ -40,24 +41,33 @@ def validate_records(schema: GraphSchema, records: Sequence[Any]) -> Validated:
         return found
     for index, raw in enumerate(records):
         try:
-            found.upserts.append(_record(schema, index, raw))
+            record = _record(schema, index, raw)
+            if isinstance(record, Delete):
+                found.deletes.append(record)
+            else:
+                found.upserts.append(record)
         except _Bad as bad:
             found.errors.append(RecordError(index, bad.field, bad.code, bad.message))
     return found
 
 
-def _record(schema: GraphSchema, index: int, raw: Any) -> Upsert:
+def _record(schema: GraphSchema, index: int, raw: Any) -> Upsert | Delete:
     if not isinstance(raw, Mapping):
         raise _Bad((), CODE_INVALID, "a record is a JSON object")
     kind = raw.get("type", "upsert")
-    if kind not in ("upsert", "identify", "track"):
-        raise _Bad(("type",), CODE_INVALID, "type is upsert, identify or track")
+    if kind not in ("upsert", "identify", "track", "delete"):
+        raise _Bad(("type",), CODE_INVALID, "type is upsert, identify, track or delete")
     entity = _entity(schema, raw.get("entity"), ("entity",))
     if kind == "identify" and not entity.profile:
         raise _Bad(("entity",), CODE_INVALID, f"identify takes a profile; {entity.name} is not")
     key = _value(entity, entity.key, raw.get("key"), ("key",))
     if key is None:
         raise _Bad(("key",), CODE_INVALID, f"the {entity.key} of the {entity.name} is required")
+    if kind == "delete":
+        extra = sorted(set(raw) - {"type", "entity", "key"})
+        if extra:
+            raise _Bad((extra[0],), CODE_INVALID, "a delete names only the entity and the key")
+        return Delete(index=index, entity=entity, key=key)
     props_field = "traits" if kind == "identify" else "properties"
     props = raw.get(props_field, raw.get("properties", {})) or {}
     if not isinstance(props, Mapping):

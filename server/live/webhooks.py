@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,7 +22,10 @@ import httpx
 from arq import Retry
 from arq.connections import ArqRedis
 
+from server.outgoing import OutgoingPolicy, RefusedUrl, check_outgoing
 from server.store.db import Db, Tx, rows
+
+log = logging.getLogger("segments.live.webhooks")
 
 DELIVER_TASK = "deliver_webhook"
 MAX_TRIES = 10
@@ -106,13 +110,21 @@ async def queue_deliveries(redis: ArqRedis, db: Db, event: dict[str, Any]) -> in
     return len(hooks)
 
 
-async def deliver(db: Db, webhook_id: str, event: dict[str, Any], attempt: int) -> int:
+async def deliver(
+    db: Db, webhook_id: str, event: dict[str, Any], attempt: int, outgoing: OutgoingPolicy
+) -> int:
     """POST the event; raises Retry (backoff) unless the receiver answers 2xx. Returns the
-    status. A webhook deleted meanwhile is dropped (0)."""
+    status. A webhook deleted meanwhile is dropped (0), and so is one whose URL now resolves
+    to an address `outgoing` refuses (-1, logged): retrying would not change that."""
     found = await db.read("MATCH (w:_Webhook {id: $id}) RETURN w", id=webhook_id)
     if not found:
         return 0
     hook = found[0]["w"]
+    try:
+        await check_outgoing(hook["url"], outgoing)
+    except RefusedUrl as exc:
+        log.warning("webhook refused", extra={"webhook": webhook_id, "reason": str(exc)})
+        return -1
     body = json.dumps({"type": "segment.membership.changed", **event}, default=str).encode()
     headers = {
         "content-type": "application/json",

@@ -1,18 +1,19 @@
-"""Validated upserts -> Neo4j, in one transaction: all of a batch's accepted records or none.
+"""Validated upserts and deletes -> Neo4j, in one transaction: all of a batch's accepted
+records or none. Deletes apply after the batch's upserts.
 
-Idempotent by key: nodes are MERGEd on their entity key, links MERGEd, so a retried batch
-changes nothing. Labels, relationship types and property names come from the graph schema
-(quoted by `quote_identifier`); every value is a parameter.
+Idempotent by key: nodes are MERGEd on their entity key, links MERGEd, deletes of records already
+gone do nothing, so a retried batch changes nothing. Labels, relationship types and property
+names come from the graph schema (quoted by `quote_identifier`); every value is a parameter.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from graph_schema import AttrType, Entity, quote_identifier
-from server.live.records import Change, Link, RecordError, Upsert
+from graph_schema import AttrType, Entity, GraphSchema, Relationship, quote_identifier
+from server.live.records import Change, Delete, Link, RecordError, Upsert
 from server.store.db import Db, Tx, rows
 
 _CONVERT = {AttrType.DATE: "date", AttrType.DATETIME: "datetime"}
@@ -48,9 +49,11 @@ def _exists_query(entity: Entity) -> str:
     return f"UNWIND $keys AS k MATCH (n:{label} {{{key}: k}}) RETURN collect(k) AS found"
 
 
-async def write_records(db: Db, upserts: list[Upsert]) -> tuple[list[Change], list[RecordError]]:
+async def write_records(
+    db: Db, schema: GraphSchema, upserts: list[Upsert], deletes: Sequence[Delete] = ()
+) -> tuple[list[Change], list[RecordError]]:
     """Write the upserts whose links reach existing records (or records of the batch); the
-    others come back as errors. Returns the changed records."""
+    others come back as errors. Then delete `deletes`. Returns the changed records."""
 
     async def work(tx: Tx) -> tuple[list[Change], list[RecordError]]:
         errors = await _missing_link_targets(tx, upserts)
@@ -59,9 +62,57 @@ async def write_records(db: Db, upserts: list[Upsert]) -> tuple[list[Change], li
         existing = await _existing(tx, accepted)
         await _write_nodes(tx, accepted)
         await _write_links(tx, accepted)
-        return _changes(accepted, existing), errors
+        removed = await _delete_nodes(tx, schema, deletes)
+        return _changes(accepted, existing) + removed, errors
 
     return await db.write(work)
+
+
+async def _delete_nodes(tx: Tx, schema: GraphSchema, deletes: Sequence[Delete]) -> list[Change]:
+    """Delete records with their relationships. Their neighbours, found first, change
+    structurally: every path from a profile to a deleted record passes one of them (or starts
+    at the record, when it is a profile), so the reverse walks find whom it moves."""
+    by_entity: dict[str, tuple[Entity, set[Any]]] = {}
+    for d in deletes:
+        by_entity.setdefault(d.entity.name, (d.entity, set()))[1].add(d.key)
+    changes: list[Change] = []
+    for entity, keys in by_entity.values():
+        for rel in schema.relationships:
+            for other, outgoing in _ends(schema, entity, rel):
+                query = _neighbours_query(entity, rel, other, outgoing)
+                found = await rows(tx, query, keys=list(keys))
+                changes += [Change(other.name, k) for k in found[0]["keys"]]
+        deleted = await rows(tx, _delete_query(entity), keys=list(keys))
+        changes += [Change(entity.name, k) for k in deleted[0]["keys"]]
+    return changes
+
+
+def _ends(schema: GraphSchema, entity: Entity, rel: Relationship) -> list[tuple[Entity, bool]]:
+    """The other end of `rel` from `entity`, per direction it can be walked (both for a
+    relationship from an entity to itself)."""
+    ends = []
+    if rel.source == entity.name:
+        ends.append((schema.require_entity(rel.target), True))
+    if rel.target == entity.name:
+        ends.append((schema.require_entity(rel.source), False))
+    return ends
+
+
+def _neighbours_query(entity: Entity, rel: Relationship, other: Entity, outgoing: bool) -> str:
+    mine = f"(a:{quote_identifier(entity.label)} {{{quote_identifier(entity.key)}: k}})"
+    theirs = f"(b:{quote_identifier(other.label)})"
+    arrow = f"-[:{quote_identifier(rel.type)}]->"
+    pattern = f"{mine}{arrow}{theirs}" if outgoing else f"{theirs}{arrow}{mine}"
+    key = f"b.{quote_identifier(other.key)}"
+    return f"UNWIND $keys AS k MATCH {pattern} RETURN collect(DISTINCT {key}) AS keys"
+
+
+def _delete_query(entity: Entity) -> str:
+    label, key = quote_identifier(entity.label), quote_identifier(entity.key)
+    return (
+        f"UNWIND $keys AS k MATCH (n:{label} {{{key}: k}}) DETACH DELETE n "
+        "RETURN collect(k) AS keys"
+    )
 
 
 async def _missing_link_targets(tx: Tx, upserts: list[Upsert]) -> list[RecordError]:

@@ -157,3 +157,25 @@ def test_membership_changes_stream_on_the_subscription(
         event = ws.receive_json()["payload"]["data"]["membershipChanges"]
         assert (event["version"], event["entered"], event["exited"]) == (2, [], ["c1"])
         ws.send_json({"id": "1", "type": "complete"})
+
+
+def test_deletes_remove_records_and_links_once(api: Api, empty_graph: neo4j.Driver) -> None:
+    api.data(INGEST, records=BATCH)
+    bad = [{"type": "delete", "entity": "Order", "key": "o1", "properties": {"total": 1}},
+           {"type": "delete", "entity": "Ordr", "key": "o1"},
+           {"type": "delete", "entity": "Order"}]  # fmt: skip
+    found = api.data(INGEST, records=bad)["ingestRecords"]
+    assert [(e["index"], e["field"], e["code"]) for e in found["errors"]] == [
+        (0, ["properties"], "INVALID_RECORD"),
+        (1, ["entity"], "UNKNOWN_ENTITY"),
+        (2, ["key"], "INVALID_RECORD"),
+    ]
+    assert counts(empty_graph) == (2, 1, 1)
+    delete = [{"type": "delete", "entity": "Order", "key": "o1"}]
+    done = api.data(INGEST, records=delete)["ingestRecords"]
+    assert (done["accepted"], done["changed"], done["errors"]) == (1, 2, [])  # o1 and c1
+    assert counts(empty_graph) == (2, 0, 0)
+    again = api.data(INGEST, records=delete)["ingestRecords"]
+    assert (again["accepted"], again["changed"]) == (1, 0)  # already gone: nothing moves
+    api.data(INGEST, records=[{"type": "delete", "entity": "Customer", "key": "c2"}])
+    assert counts(empty_graph) == (1, 0, 0)

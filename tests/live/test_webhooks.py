@@ -55,6 +55,9 @@ def test_deliveries_are_signed_retried_and_keyed(
     seg = create_ok(api, name="oslo", definition={"text": "segment Customer where city = 'Oslo'"})
     bad = api.data(CREATE, segment=seg["id"], url="ftp://x")["createSegmentWebhook"]
     assert codes(bad) == [("INVALID_VALUE", ["url"])]
+    metadata = "http://169.254.169.254/latest/meta-data"  # SSRF: refused at registration
+    refused = api.data(CREATE, segment=seg["id"], url=metadata)["createSegmentWebhook"]
+    assert codes(refused) == [("URL_NOT_ALLOWED", ["url"])]
     with receiving() as receiver:
         receiver.statuses = [500, 503]  # down twice, then up
         made = api.data(CREATE, segment=seg["id"], url=receiver.url,

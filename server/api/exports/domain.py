@@ -40,6 +40,8 @@ async def _check(deps: Deps, spec: ExportSpec) -> tuple[ExportSpec, list[Problem
         *v.check_destination(spec.destination, deps.export_root, (*INPUT, "destination")),
         *v.check_trigger(spec.trigger, (*INPUT, "trigger")),
     ]
+    problems += await v.check_destination_url(spec.destination, deps.outgoing,
+                                              (*INPUT, "destination"))  # fmt: skip
     audience = next((s.audience for s in found if s is not None), None)
     entity = deps.schema.entity(audience) if audience else None
     if entity is None:

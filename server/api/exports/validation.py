@@ -10,8 +10,9 @@ from urllib.parse import urlsplit
 from graph_schema.model import Entity
 from server.api.errors import Problem, UserErrorCode
 from server.exports.paths import PathOutsideRoot, confine
-from server.exports.records import Destination, Trigger, TriggerKind
+from server.exports.records import Destination, DestinationKind, Trigger, TriggerKind
 from server.members_table import resolve_columns
+from server.outgoing import OutgoingPolicy, RefusedUrl, check_outgoing, url_host
 from server.refresh.schedules import InvalidSchedule, check_schedule
 from server.store.records import SegmentRecord
 
@@ -41,6 +42,23 @@ def _folder_problems(d: Destination, root: Path, field: Field) -> list[Problem]:
     except PathOutsideRoot as exc:
         problems.append(Problem(Code.PATH_OUTSIDE_EXPORT_ROOT, (*field, "path"), str(exc)))
     return problems
+
+
+async def check_destination_url(
+    d: Destination, policy: OutgoingPolicy, field: Field
+) -> list[Problem]:
+    """An HTTP destination must be a URL the server may call (see server.outgoing)."""
+    if d.kind is not DestinationKind.HTTP_JSONL or not d.url:
+        return []
+    try:
+        url_host(d.url)
+    except RefusedUrl:
+        return []  # not an http(s) URL: `check_destination` says so
+    try:
+        await check_outgoing(d.url, policy, unresolved_ok=True)
+    except RefusedUrl as exc:
+        return [Problem(Code.URL_NOT_ALLOWED, (*field, "url"), str(exc))]
+    return []
 
 
 def _http_problems(d: Destination, field: Field) -> list[Problem]:
