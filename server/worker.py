@@ -87,8 +87,10 @@ async def startup(ctx: dict[str, Any]) -> None:
     publish = score_jobs.redis_publisher(ctx["redis"])
     ctx.setdefault("score_env", ScoreEnv(db=db, schema=schema, publish=publish))
     ctx["worker_id"] = worker_id = liveness.new_worker_id()
+    running: set[str] = set()
+    ctx["running"] = running
     ctx["keep_alive"] = asyncio.create_task(
-        liveness.keep_alive(ctx["redis"], worker_id, refresh.worker_ttl_s)
+        liveness.keep_alive(ctx["redis"], worker_id, refresh.worker_ttl_s, running)
     )
     await ensure_refresh_schema(graph)
     await reconcile(ctx["redis"], graph)
@@ -156,11 +158,15 @@ async def _owned(ctx: dict[str, Any], timeout_s: int) -> AsyncIterator[None]:
     if job_id is None or "worker_id" not in ctx:
         yield
         return
-    await liveness.note_owner(ctx["redis"], job_id, ctx["worker_id"], timeout_s)
+    redis, worker_id, running = ctx["redis"], ctx["worker_id"], ctx["running"]
+    running.add(job_id)
+    await liveness.announce(redis, worker_id, ctx["refresh_settings"].worker_ttl_s, running)
+    await liveness.note_owner(redis, job_id, worker_id, timeout_s)
     try:
         yield
     finally:
-        await liveness.forget_owner(ctx["redis"], job_id)
+        running.discard(job_id)
+        await liveness.forget_owner(redis, job_id)
 
 
 async def _exports_after(ctx: dict[str, Any], outcomes: list[RefreshOutcome]) -> None:
