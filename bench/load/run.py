@@ -57,6 +57,11 @@ class Level:
     outcomes: list[Outcome] = field(default_factory=list)
     refreshes_done: int = 0
 
+    def failures(self) -> list[str]:
+        """What went wrong with each answer that was not ok."""
+        return [f"{o.op}: HTTP {o.status} {o.failure or ','.join(o.codes)}"
+                for o in self.outcomes if not o.ok]  # fmt: skip
+
     def stats(self) -> dict[str, dict[str, float]]:
         by_op: dict[str, list[Outcome]] = defaultdict(list)
         for o in self.outcomes:
@@ -190,6 +195,8 @@ def print_level(level: Level) -> None:
     errors = sum(not o.ok for o in level.outcomes)
     print(f"  {level.clients} clients: {total / level.seconds:,.0f} req/s, "
           f"errors {errors}/{total}, refreshes done {level.refreshes_done}")  # fmt: skip
+    for failed in level.failures()[:5]:
+        print(f"  error: {failed}")
     head = ("operation", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors")
     print("  {:<10} {:>8} {:>8} {:>8} {:>8} {:>7}".format(*head))
     for op, s in level.stats().items():

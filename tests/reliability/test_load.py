@@ -29,6 +29,8 @@ def test_mixed_load_while_a_refresh_runs(empty_graph: neo4j.Driver, settings: Se
         errors += failed
         result = (f"{total / level.seconds:,.0f} req/s; {failed} errors; "
                   f"{level.refreshes_done} refreshes done meanwhile")  # fmt: skip
+        if failed:
+            result += f" (first: {level.failures()[0][:160]})"
         what = f"all operations, {level.clients} clients, {level.seconds:.0f} s"
         record("Load", what, total, result, "0 errors", not failed)
         for op, s in level.stats().items():
