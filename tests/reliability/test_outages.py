@@ -37,7 +37,6 @@ CLIENTS = 4
 SEGMENTS = 3
 FLIP_S = 3.0
 RECOVER_S = 180.0
-API_PORT = 8040
 
 
 @dataclass
@@ -164,14 +163,14 @@ async def test_outages_give_typed_errors_flip_readiness_and_lose_no_refresh(
     red = Proxy(("127.0.0.1", int(settings.redis_url.split(":")[2].split("/")[0]))).start()
     env = {"NEO4J_URI": f"bolt://127.0.0.1:{neo.port}", "REDIS_URL": f"redis://127.0.0.1:{red.port}/0",
            "REFRESH_LEASE_MS": "3000", "REFRESH_WORKER_TTL_S": "3"}  # fmt: skip
-    app = processes.start(["serve", "--port", str(API_PORT)], env)
+    app = processes.start(["serve", "--port", str(settings.api_port)], env)
     worker = processes.start(["worker"], env)
     traffic, readiness, stop = Traffic(), Readiness(), asyncio.Event()
     flips: dict[str, float | None] = {}
     stopping: dict[str, float] = {}
     recovered: dict[str, bool] = {}
     tasks: list[asyncio.Task[None]] = []
-    base = f"http://127.0.0.1:{API_PORT}"
+    base = f"http://127.0.0.1:{settings.api_port}"
     async with httpx.AsyncClient(base_url=base, timeout=30) as api:
         try:
             assert await _until_ready(api, 120), app.tail()
