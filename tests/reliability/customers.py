@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import partial
 
+from graph_schema import default_schema
+from graph_schema.import_cypher import schema_ddl
 from server.refresh.graph import Graph, Tx, rows
 
 # 60 % and 40 % of the customers: distinct sizes, so a count alone tells which version it saw.
@@ -31,6 +33,11 @@ class Memberships:
 
 
 async def add_customers(graph: Graph, count: int, batch: int = 10_000) -> Memberships:
+    """Customers as `segments import` leaves them: with the schema's key constraints and
+    indexes (without them every membership write scans all customers)."""
+    constraints, indexes = schema_ddl(default_schema())
+    for ddl in (*constraints, *indexes):
+        await graph.auto(ddl.statement)  # quoted schema identifiers only
     for start in range(0, count, batch):
         data = [{"id": customer_key(i), "s": satisfaction(i)}
                 for i in range(start, min(count, start + batch))]  # fmt: skip
