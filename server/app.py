@@ -53,6 +53,7 @@ from server.api.context import Context, Deps
 from server.api.errors import code_error
 from server.api.live import ingest_endpoint
 from server.api.members_csv import members_csv
+from server.api.unavailable import UnavailableMiddleware, within_deadline
 from server.api.websocket import CodedTransportWSHandler
 from server.console import console_routes
 from server.leads.schema_attributes import with_score_attributes
@@ -99,10 +100,14 @@ def make_lifespan(settings: Settings) -> Callable[[Starlette], Any]:
         auth = (settings.neo4j_user, settings.neo4j_password)
         driver = AsyncGraphDatabase.driver(
             settings.neo4j_uri, auth=auth, max_transaction_retry_time=settings.api_neo4j_retry_s,
+            connection_acquisition_timeout=settings.api_neo4j_acquire_timeout_s,
+            connection_timeout=settings.api_neo4j_acquire_timeout_s,
             # Projections of optional properties draw "property does not exist" notices: noise.
             notifications_min_severity="OFF",
         )  # fmt: skip
-        redis = ArqRedis.from_url(settings.redis_url)  # connects lazily, on first use
+        redis = ArqRedis.from_url(  # connects lazily, on first use
+            settings.redis_url, socket_connect_timeout=settings.api_redis_connect_timeout_s
+        )
         db = Db(driver, settings.neo4j_database)
         setup = StoreSetup()
         await _try_setup(db, setup)
@@ -143,6 +148,10 @@ class GraphQLApp(GraphQL[Context, None]):
                 await unauthenticated_response(exc)(scope, receive, send)
                 return
             scope["state"]["principal"] = principal
+            if not _streams(Headers(scope=scope)):
+                await within_deadline(super().__call__, self.settings.api_request_timeout_s,
+                                      scope, receive, send)  # fmt: skip
+                return
         await super().__call__(scope, receive, send)
 
     async def get_context(
@@ -187,6 +196,12 @@ class GraphQLApp(GraphQL[Context, None]):
                 {"code": "UNAUTHENTICATED", "message": "an API key is required"}
             )
         return UnsetType()  # a plain connection_ack, without a payload
+
+
+def _streams(headers: Headers) -> bool:
+    """An HTTP subscription (multipart or server-sent events) runs as long as it is read."""
+    accept = headers.get("accept", "")
+    return "multipart/mixed" in accept or "text/event-stream" in accept
 
 
 async def healthz(request: Request) -> Response:
@@ -343,5 +358,6 @@ def create_app(settings: Settings) -> Starlette:
     ]
     app = Starlette(routes=routes, lifespan=make_lifespan(settings))
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(UnavailableMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app

@@ -166,12 +166,11 @@ def serve(
 
 @app.command()
 def worker() -> None:
-    """Run an arq worker (refresh and import jobs)."""
-    from arq.worker import run_worker
-
+    """Run an arq worker (refresh and import jobs); it waits out Redis outages."""
     from server.worker import WorkerSettings
+    from server.worker_loop import run_worker
 
-    run_worker(WorkerSettings)  # type: ignore[arg-type]
+    run_worker(WorkerSettings)
 
 
 @app.command()

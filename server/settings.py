@@ -46,6 +46,13 @@ class Settings(BaseSettings):
     readiness_timeout_s: float = 2.0
     # An API request should fail fast rather than wait out the driver's 30 s default retries.
     api_neo4j_retry_s: float = 5.0
+    # A Neo4j that accepts connections but does not answer (starting up, overloaded) must not
+    # hold a request for the driver's default 60 s: it fails as UNAVAILABLE instead.
+    api_neo4j_acquire_timeout_s: float = 3.0
+    api_redis_connect_timeout_s: float = 3.0
+    # A GraphQL request still unanswered after this long answers UNAVAILABLE (503): a Neo4j
+    # coming back up can hold each of a request's queries for the timeouts above.
+    api_request_timeout_s: float = 20.0
 
     # Live data: the change applier's lock, renewed while it works; a killed applier's changes
     # wait at most this long for the next one.

@@ -8,8 +8,9 @@ invisible version), so arq's at-least-once delivery is safe.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
@@ -33,6 +34,7 @@ from server.live.records import Change
 from server.live.webhooks import MAX_TRIES as WEBHOOK_TRIES
 from server.live.webhooks import deliver, queue_deliveries
 from server.outgoing import OutgoingPolicy
+from server.refresh import liveness
 from server.refresh.claims import SegmentBusy
 from server.refresh.config import RefreshSettings
 from server.refresh.definitions import grammar_compiler
@@ -89,11 +91,20 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx.setdefault("export_env", ExportEnv(db=db, schema=schema, root=settings.exports_dir))
     publish = score_jobs.redis_publisher(ctx["redis"])
     ctx.setdefault("score_env", ScoreEnv(db=db, schema=schema, publish=publish))
+    ctx["worker_id"] = worker_id = liveness.new_worker_id()
+    running: set[str] = set()
+    ctx["running"] = running
+    ctx["keep_alive"] = asyncio.create_task(
+        liveness.keep_alive(ctx["redis"], worker_id, refresh.worker_ttl_s, running)
+    )
     await ensure_refresh_schema(graph)
     await reconcile(ctx["redis"], graph)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
+    if (alive := ctx.pop("keep_alive", None)) is not None:
+        alive.cancel()
+        await liveness.forget_worker(ctx["redis"], ctx["worker_id"])
     ctx["driver"].close()
     await ctx["async_driver"].close()
 
@@ -127,7 +138,8 @@ async def refresh_segment(
 ) -> dict[str, Any]:
     """Refresh one segment (job id `refresh:{segment id}:{definition version}`)."""
     env: RefreshEnv = ctx["refresh_env"]
-    outcome = await _retrying(ctx, lambda: refresh_one(env, segment_id, trigger))
+    async with _owned(ctx, ctx["refresh_settings"].job_timeout_s):
+        outcome = await _retrying(ctx, lambda: refresh_one(env, segment_id, trigger))
     await _exports_after(ctx, [outcome])
     return outcome.to_json()
 
@@ -137,9 +149,29 @@ async def refresh_segments(
 ) -> list[dict[str, Any]]:
     """Refresh many segments in one pass, inputs before the segments reading them."""
     env: RefreshEnv = ctx["refresh_env"]
-    outcomes = await _retrying(ctx, lambda: refresh_pass(env, segment_ids, trigger))
+    async with _owned(ctx, ctx["refresh_settings"].pass_timeout_s):
+        outcomes = await _retrying(ctx, lambda: refresh_pass(env, segment_ids, trigger))
     await _exports_after(ctx, outcomes)
     return [o.to_json() for o in outcomes]
+
+
+@contextlib.asynccontextmanager
+async def _owned(ctx: dict[str, Any], timeout_s: int) -> AsyncIterator[None]:
+    """Note which worker runs this job while it runs: `reconcile` hands it to another when
+    this one dies."""
+    job_id = ctx.get("job_id")
+    if job_id is None or "worker_id" not in ctx:
+        yield
+        return
+    redis, worker_id, running = ctx["redis"], ctx["worker_id"], ctx["running"]
+    running.add(job_id)
+    await liveness.announce(redis, worker_id, ctx["refresh_settings"].worker_ttl_s, running)
+    await liveness.note_owner(redis, job_id, worker_id, timeout_s)
+    try:
+        yield
+    finally:
+        running.discard(job_id)
+        await liveness.forget_owner(redis, job_id)
 
 
 async def _exports_after(ctx: dict[str, Any], outcomes: list[RefreshOutcome]) -> None:

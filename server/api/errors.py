@@ -36,6 +36,7 @@ class ErrorCode(StrEnum):
     TOO_MANY_TOKENS = "TOO_MANY_TOKENS"
     TOO_MANY_SUBSCRIPTIONS = "TOO_MANY_SUBSCRIPTIONS"  # on one websocket (strawberry's 100)
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+    UNAVAILABLE = "UNAVAILABLE"  # Neo4j or Redis unreachable: retry later
 
 
 class UserErrorCode(StrEnum):
@@ -132,8 +133,14 @@ class ErrorPolicy(MaskErrors):
         self.max_tokens = max_tokens
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        from server.api.unavailable import MESSAGE, is_unavailable
+
         masked = super().anonymise_error(error)
-        masked.extensions = {"code": str(ErrorCode.INTERNAL_SERVER_ERROR)}
+        if is_unavailable(error.original_error):  # an outage, not a bug: say so, typed
+            masked.message = MESSAGE
+            masked.extensions = {"code": str(ErrorCode.UNAVAILABLE)}
+        else:
+            masked.extensions = {"code": str(ErrorCode.INTERNAL_SERVER_ERROR)}
         return masked
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:

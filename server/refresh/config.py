@@ -19,3 +19,4 @@ class RefreshSettings(BaseSettings):
     pass_timeout_s: int = 6 * 3600
     max_tries: int = 5
     keep_result_s: int = 3600
+    worker_ttl_s: float = 15.0  # a worker silent this long is dead: its refresh job runs again

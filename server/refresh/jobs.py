@@ -16,7 +16,7 @@ from arq.connections import ArqRedis
 from arq.constants import result_key_prefix
 from arq.jobs import Job, JobStatus
 
-from server.refresh import segments
+from server.refresh import liveness, segments
 from server.refresh.graph import Graph
 from server.refresh.progress import redis_publisher
 from server.refresh.records import Phase, SegmentInfo
@@ -89,10 +89,16 @@ async def cancel_refresh(graph: Graph, segment_id: str) -> bool:
 
 async def reconcile(arq: ArqRedis, graph: Graph) -> list[str]:
     """Enqueue again every requested refresh that Redis has no waiting or running job for
-    (Redis restarted empty, a job was lost with its worker); returns the segment ids."""
+    (Redis restarted empty, a job was lost with its worker), and hand a job whose worker died
+    to another (see liveness.py); returns the segment ids."""
     requeued: list[str] = []
     for segment_id, job_id in await segments.stranded_requests(graph):
-        if job_id is not None and await Job(job_id, arq).status() in _PENDING:
+        status = None if job_id is None else await Job(job_id, arq).status()
+        if job_id is not None and status is JobStatus.in_progress:
+            if await liveness.release_if_orphaned(arq, job_id):
+                requeued.append(segment_id)
+            continue
+        if status in _PENDING:
             continue
         if await submit_refresh(arq, graph, [segment_id], "RECONCILE"):
             requeued.append(segment_id)

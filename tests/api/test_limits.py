@@ -7,7 +7,10 @@ from typing import Any
 
 import neo4j
 import pytest
+from graphql import GraphQLError
+from neo4j.exceptions import ServiceUnavailable
 
+from server.api.errors import ErrorPolicy
 from server.settings import Settings
 from tests.api.conftest import Api, as_key, key_for, running
 
@@ -59,14 +62,25 @@ def test_request_size_limit(empty_graph: neo4j.Driver, settings: Settings) -> No
         assert response.status_code == 413
 
 
-def test_unexpected_errors_are_masked(settings: Settings) -> None:
+def test_an_unreachable_database_is_a_typed_error_without_internals(settings: Settings) -> None:
     unreachable = settings.model_copy(
         update={"neo4j_uri": "bolt://127.0.0.1:1", "api_neo4j_retry_s": 0.2}
     )
     with running(unreachable) as broken:
         body = broken.gql("{ segments { totalCount } }")
-        assert error_codes(body) == ["INTERNAL_SERVER_ERROR"]
+        assert error_codes(body) == ["UNAVAILABLE"]
         assert "127.0.0.1" not in body["errors"][0]["message"]
+
+
+def test_unexpected_errors_are_masked() -> None:
+    policy = ErrorPolicy(max_tokens=100)
+    bug = GraphQLError("boom", original_error=RuntimeError("secret at 127.0.0.1"))
+    outage = GraphQLError("down", original_error=ServiceUnavailable("at 127.0.0.1:7687"))
+    masked, typed = policy._process_errors([bug, outage])
+    assert (masked.extensions, typed.extensions) == (
+        {"code": "INTERNAL_SERVER_ERROR"}, {"code": "UNAVAILABLE"},
+    )  # fmt: skip
+    assert "127.0.0.1" not in masked.message + typed.message
 
 
 def test_graphiql_and_introspection_follow_production_mode(

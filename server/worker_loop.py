@@ -1,0 +1,48 @@
+"""The arq worker loop, kept alive through a Redis outage.
+
+arq's worker lets a Redis connection error out of its poll loop and exits (found by
+tests/reliability/test_outages.py: a worker died the moment Redis stopped, so nothing ran once
+Redis came back until something restarted it). `ResilientWorker` logs the error, waits and polls
+again; jobs already running go on (their Neo4j work does not need Redis), and the loop's job
+slots are recounted from the tasks that really run, since an error inside `start_jobs` can leave
+a slot taken by no job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from arq.worker import Worker, get_kwargs
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+log = logging.getLogger("segments.worker")
+
+RETRY_S = 1.0
+_REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError)
+
+
+class ResilientWorker(Worker):
+    async def _poll_iteration(self) -> None:
+        try:
+            await super()._poll_iteration()
+        except _REDIS_DOWN as exc:
+            log.warning("Redis unavailable, polling again in %.0f s: %s", RETRY_S, exc)
+            self._recount_slots()
+            await asyncio.sleep(RETRY_S)
+
+    def _recount_slots(self) -> None:
+        running = sum(not t.done() for t in self.tasks.values())
+        self.job_counter = running
+        # Each running job's completion releases one slot (its done callback), so the free
+        # slots start at what arq's own semaphore would hold with `running` jobs taken (a
+        # bounded one would refuse the releases of jobs started before it).
+        self.sem = asyncio.Semaphore(self.max_jobs + 1 - running)  # type: ignore[assignment]
+
+
+def run_worker(settings_cls: type[Any]) -> None:
+    """Run a ResilientWorker with the settings of `settings_cls` (arq's WorkerSettings form)."""
+    kwargs: dict[str, Any] = get_kwargs(settings_cls)
+    ResilientWorker(**kwargs).run()
