@@ -160,8 +160,9 @@ def serve(
 
     settings = get_settings()
     uvicorn.run(
-        create_app(settings), host=host or settings.api_host, port=port or settings.api_port
-    )
+        create_app(settings), host=host or settings.api_host, port=port or settings.api_port,
+        timeout_keep_alive=settings.api_keep_alive_s,
+    )  # fmt: skip
 
 
 @app.command()
