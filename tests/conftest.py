@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import fcntl
 import tempfile
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import neo4j
 import pytest
+from arq.connections import ArqRedis, RedisSettings, create_pool
 
 from server.settings import Settings, get_settings
 
@@ -68,3 +69,13 @@ def empty_graph(neo4j_driver: neo4j.Driver, graph_lock_path: Path) -> Iterator[n
             yield neo4j_driver
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@pytest.fixture
+async def arq_redis(settings: Settings) -> AsyncIterator[ArqRedis]:
+    """The arq pool of REDIS_URL, emptied before and after the test."""
+    pool = await create_pool(RedisSettings.from_dsn(settings.redis_url))
+    await pool.flushdb()
+    yield pool
+    await pool.flushdb()
+    await pool.aclose()

@@ -13,12 +13,7 @@ from server.services import ServiceError
 from server.services import neo4j as neo4j_service
 from server.services import redis as redis_service
 from server.settings import Settings, get_settings
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.reliability.processes import free_port
 
 
 @pytest.fixture

@@ -59,20 +59,7 @@ class UnavailableMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def tracking(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, receive, tracking)
-        except Exception as exc:
-            if started or not is_unavailable(exc):
-                raise
-            log.warning("%s %s: dependency unavailable: %s", scope["method"], scope["path"], exc)
-            await unavailable_response()(scope, receive, send)
+        await _answering(self.app, None, scope, receive, send)
 
 
 async def within_deadline(
@@ -80,6 +67,14 @@ async def within_deadline(
 ) -> None:
     """Run `app` for one request; past `seconds` before it answered, answer UNAVAILABLE (503).
     An answer already started is cut as it is (nothing else can be sent then)."""
+    await _answering(app, seconds, scope, receive, send)
+
+
+async def _answering(
+    app: App, deadline_s: float | None, scope: Scope, receive: Receive, send: Send
+) -> None:
+    """`app`, or UNAVAILABLE (503) when it raised an outage or passed the deadline (a
+    TimeoutError, which counts as one) before its answer started."""
     started = False
 
     async def tracking(message: Message) -> None:
@@ -88,10 +83,11 @@ async def within_deadline(
         await send(message)
 
     try:
-        async with asyncio.timeout(seconds):
+        async with asyncio.timeout(deadline_s):
             await app(scope, receive, tracking)
-    except TimeoutError:
-        if started:
+    except Exception as exc:
+        if started or not is_unavailable(exc):
             raise
-        log.warning("%s %s: no answer within %.0f s", scope["method"], scope["path"], seconds)
+        log.warning("%s %s: dependency unavailable or no answer in time: %s",
+                    scope["method"], scope["path"], exc or type(exc).__name__)  # fmt: skip
         await unavailable_response()(scope, receive, send)

@@ -9,6 +9,7 @@ members form's condition, printed by the same printer so parameters stay `$p0..$
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from grammar import bound as b
@@ -37,17 +38,31 @@ def print_match_count(segment: b.BoundSegment) -> CompiledCypher | None:
     counted = counted_predicate(segment)
     if counted is None:
         return None
+    return _per_profile(
+        segment,
+        counted,
+        "matches",
+        lambda match, record: f"COUNT {{ {match} RETURN DISTINCT {record} }}",
+    )
+
+
+def _per_profile(
+    segment: b.BoundSegment, counted: b.BoundRelated | b.BoundAggregate, column: str,
+    of_matched: Callable[[str, str], str],
+) -> CompiledCypher:  # fmt: skip
+    """`RETURN key, <column>` for the profiles the rule holds for, the column printed by
+    `of_matched(match, record)` from the counted predicate's `MATCH ... WHERE ...` and the
+    variable of its records. One printer for both, so parameters stay `$p0..$pN`."""
     printer = ExpressionPrinter()
     root = Scope(node=printer.node())
     where = printer.set_expr(segment.body, root)
     pattern, inner = printer.pattern(counted.path, root)
     test = "" if counted.condition is None else f" WHERE {printer.expr(counted.condition, inner)}"
-    matches = f"COUNT {{ MATCH {pattern}{test} RETURN DISTINCT {inner.node} }}"
+    value = of_matched(f"MATCH {pattern}{test}", inner.node)
     key = escape.prop(root.node, segment.audience.key_attribute)
     label = f"({root.node}:{escape.label(segment.audience)})"
     text = (
-        f"{printer.prelude()}MATCH {label}\nWHERE {where}\n"
-        f"RETURN {key} AS key, {matches} AS matches"
+        f"{printer.prelude()}MATCH {label}\nWHERE {where}\nRETURN {key} AS key, {value} AS {column}"
     )
     return CompiledCypher(text, printer.param_dict())
 
@@ -73,23 +88,17 @@ def print_match_ages(segment: b.BoundSegment, now: dt.datetime) -> CompiledCyphe
     counted = counted_predicate(segment)
     if counted is None or (dated := dated_attribute(counted)) is None:
         return None
-    printer = ExpressionPrinter()
-    root = Scope(node=printer.node())
-    where = printer.set_expr(segment.body, root)
-    pattern, inner = printer.pattern(counted.path, root)
-    test = "" if counted.condition is None else f" WHERE {printer.expr(counted.condition, inner)}"
     at = escape.prop("r", dated.name)
     if dated.type is AttrType.DATE:
         age = f"toFloat(duration.inDays({at}, $ageToday).days)"
     else:
         gap = f"duration.inSeconds({at}, $ageNow)"
         age = f"({gap}.seconds + {gap}.nanosecondsOfSecond / 1e9) / 86400.0"
-    ages = (
-        f"COLLECT {{ MATCH {pattern}{test} WITH DISTINCT {inner.node} AS r "
-        f"WHERE {at} IS NOT NULL RETURN {age} }}"
-    )
-    key = escape.prop(root.node, segment.audience.key_attribute)
-    label = f"({root.node}:{escape.label(segment.audience)})"
-    text = f"{printer.prelude()}MATCH {label}\nWHERE {where}\nRETURN {key} AS key, {ages} AS ages"
-    params: dict[str, Any] = {**printer.param_dict(), "ageNow": now, "ageToday": now.date()}
-    return CompiledCypher(text, params)
+    form = _per_profile(
+        segment, counted, "ages",
+        lambda match, record: (
+            f"COLLECT {{ {match} WITH DISTINCT {record} AS r WHERE {at} IS NOT NULL RETURN {age} }}"
+        ),
+    )  # fmt: skip
+    params: dict[str, Any] = {**form.params, "ageNow": now, "ageToday": now.date()}
+    return CompiledCypher(form.text, params)

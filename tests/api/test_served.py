@@ -6,11 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 
 import httpx
@@ -19,38 +14,16 @@ import pytest
 import websockets
 
 from server.settings import Settings
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.reliability import processes
 
 
 @pytest.fixture
 def served(empty_graph: neo4j.Driver, settings: Settings) -> Iterator[str]:
-    port = free_port()
-    env = {**os.environ, "AUTH_REQUIRED": "false"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    base = f"127.0.0.1:{port}"
+    process, base_url = processes.serve({"AUTH_REQUIRED": "false"})
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
-            try:
-                if httpx.get(f"http://{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("`segments serve` did not become ready in 60 s")
-        yield base
+        yield base_url.removeprefix("http://")
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        process.stop()
 
 
 def test_queries_over_http(served: str) -> None:

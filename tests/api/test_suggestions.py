@@ -108,3 +108,7 @@ def test_unknown_features_and_audiences_are_user_errors(api: Api, planted: neo4j
     ]
     short = api.data(RFM, activity="Order", monetary=None, days=3)["suggestRfmSegments"]
     assert [e["code"] for e in short["userErrors"]] == ["INVALID_VALUE"]
+    listed = api.gql('{ suggestionFeatures(audience: "Nope") { name } }')
+    assert [(e["extensions"]["code"], e["path"]) for e in listed["errors"]] == [
+        ("BAD_USER_INPUT", ["suggestionFeatures"])
+    ]

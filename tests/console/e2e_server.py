@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from tests.reliability import processes
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -33,13 +33,6 @@ def browser_missing() -> str | None:
     except ImportError:
         return "the playwright package is not installed (pip install -e '.[dev]')"
     return None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -70,48 +63,28 @@ def _create_key(env: dict[str, str], role: str) -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
-def _wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the API exited: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"the API was not ready in 90 s: {log.read_text()[-2000:]}")
-
-
 @contextmanager
 def running_stack(logs: Path) -> Iterator[Stack]:
     """API (keys required) and worker on the environment's Neo4j and Redis."""
-    port = free_port()
-    env = dict(os.environ, AUTH_REQUIRED="true", API_HOST="127.0.0.1", API_PORT=str(port))
+    env = dict(os.environ, AUTH_REQUIRED="true")
     admin = _create_key(env, "admin")
     sales = _create_key(env, "sales")
-    logs.mkdir(parents=True, exist_ok=True)
-    api_log, worker_log = logs / "api.log", logs / "worker.log"
-    with api_log.open("wb") as api_out, worker_log.open("wb") as worker_out:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "worker"], env=env, stdout=worker_out,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        serve = ["serve", "--host", "127.0.0.1", "--port", str(port)]
-        api = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", *serve],
-            env=env, stdout=api_out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        try:
-            base = f"http://127.0.0.1:{port}"
-            _wait_ready(base, api, api_log)
-            yield Stack(base, admin, sales)
-        finally:
-            for proc in (api, worker):
-                proc.terminate()
-            for proc in (api, worker):
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+    worker = processes.start(["worker"], {"AUTH_REQUIRED": "true"})
+    try:
+        api, base = processes.serve({"AUTH_REQUIRED": "true"})
+    except RuntimeError:
+        worker.stop()
+        raise
+    try:
+        yield Stack(base, admin, sales)
+    finally:
+        api.stop()
+        worker.stop()
+        _keep_log(api, logs / "api.log")
+        _keep_log(worker, logs / "worker.log")
+
+
+def _keep_log(process: processes.Process, path: Path) -> None:
+    """The process's output beside the screenshots, for review after a run."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(process.log.read_bytes())

@@ -10,7 +10,7 @@ from typing import Any
 
 import neo4j
 import pytest
-from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.connections import ArqRedis
 from arq.worker import Worker
 
 from server.refresh.config import RefreshSettings
@@ -55,14 +55,6 @@ async def graph(
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
-
-@pytest.fixture
-async def arq_redis(settings: Settings) -> AsyncIterator[ArqRedis]:
-    pool = await create_pool(RedisSettings.from_dsn(settings.redis_url))
-    await pool.flushdb()
-    yield pool
-    await pool.flushdb()
-    await pool.aclose()
 
 
 @pytest.fixture

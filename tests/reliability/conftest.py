@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 
 import neo4j
 import pytest
-from arq.connections import ArqRedis, RedisSettings, create_pool
 
 from server.refresh.graph import Graph
 from server.refresh.schema import ensure_refresh_schema
@@ -33,11 +32,3 @@ async def stores(empty_graph: neo4j.Driver, settings: Settings) -> AsyncIterator
     yield db, graph
     await driver.close()
 
-
-@pytest.fixture
-async def arq_redis(settings: Settings) -> AsyncIterator[ArqRedis]:
-    pool = await create_pool(RedisSettings.from_dsn(settings.redis_url))
-    await pool.flushdb()
-    yield pool
-    await pool.flushdb()
-    await pool.aclose()

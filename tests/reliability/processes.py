@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
+
+import httpx
 
 from server.settings import REPO_ROOT
 
@@ -48,3 +52,39 @@ def start(args: list[str], env: dict[str, str] | None = None) -> Process:
     )  # fmt: skip
     out.close()
     return Process(proc, Path(name))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def wait_ready(base_url: str, process: Process, timeout: float = 90.0) -> None:
+    """Until the served API's /readyz answers 200. Raises RuntimeError with the log's tail
+    when the process exits or the time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.proc.poll() is not None:
+            raise RuntimeError(f"the API exited:\n{process.tail()}")
+        try:
+            if httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"the API was not ready in {timeout:.0f} s:\n{process.tail()}")
+
+
+def serve(env: dict[str, str] | None = None) -> tuple[Process, str]:
+    """`segments serve` on a free loopback port, ready; returns it and its base URL."""
+    port = free_port()
+    process = start(["serve", "--host", "127.0.0.1", "--port", str(port)], env)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(base_url, process)
+    except RuntimeError:
+        process.stop()
+        raise
+    return process, base_url

@@ -32,6 +32,7 @@ from server.api.schema import build_schema
 from server.settings import Settings
 from tests.api.conftest import running
 from tests.grammar.random_data import Pools, load, random_dataset, random_memberships
+from tests.grammar.random_segments import quote as string
 from tests.grammar.schemas import DEFAULT, NOW
 from tests.grammar.test_differential import SCENARIOS
 from tests.reliability.figures import record, scale
@@ -43,21 +44,6 @@ pytestmark = pytest.mark.services
 TEST = "Injection"
 MARK = "⟦INJ⟧"  # wraps a payload: never part of any Cypher the engine writes
 DANGER = ("DETACH", "DELETE", "CALL ", "LOAD CSV", "MERGE (x:Hack", "\x00", "ＤＥＴＡＣＨ")
-
-
-def string(value: str) -> str:
-    """A segment-language string literal."""
-    out = []
-    for ch in value:
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif ch == "\n":
-            out.append("\\n")
-        elif ord(ch) < 32:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
 
 
 def quoted(name: str) -> str:

@@ -83,7 +83,7 @@ async def compile_preview(
 async def estimate_size(deps: Deps, compiled: CompiledSegment) -> Estimate:
     start = time.perf_counter()
     count_q, clauses_q = compiled.forms.count, compiled.forms.clause_counts
-    total = await _audience_total(deps, compiled)
+    total = await audience_size(deps, compiled.bound.audience)
     sampling = total > SAMPLE_ABOVE
     # Whatever is done when the budget ends answers: the server's transaction timeout alone
     # overran it by a second on a loaded machine.
@@ -161,9 +161,8 @@ async def _nothing() -> None:
     return None
 
 
-async def _audience_total(deps: Deps, compiled: CompiledSegment) -> int:
+async def audience_size(deps: Deps, entity: Entity) -> int:
     """From Neo4j's count store: instant whatever the size."""
-    entity = compiled.bound.audience
     found = await deps.db.read(f"MATCH (n:{escape.label(entity)}) RETURN count(n) AS n")
     return int(found[0]["n"])
 

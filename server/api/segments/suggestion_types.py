@@ -9,6 +9,7 @@ import strawberry
 
 from server.api.common import UserError, field, user_errors
 from server.api.context import Info
+from server.api.errors import ApiError, ErrorCode
 from server.api.segments.commands import Outcome
 from server.api.segments.preview_types import SegmentEstimate
 from server.api.segments.suggestions import (
@@ -88,7 +89,7 @@ class SuggestionQueries:
     def suggestion_features(self, info: Info, audience: str) -> list[SuggestionFeature]:
         deps = info.context.deps
         if audience not in {e.name for e in deps.schema.entities}:
-            return []
+            raise ApiError(ErrorCode.BAD_USER_INPUT, f"no entity {audience!r} in the graph schema")
         terms = catalogue(deps, audience).terms
         return [
             SuggestionFeature(name=t.name, label=t.label, example=t.condition(False, 1))

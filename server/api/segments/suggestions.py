@@ -17,14 +17,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grammar.cypher import escape
 from grammar.cypher.forms import KEYS_PARAM
 from scoring.suggest import RFM_NAMES, tercile_cuts, tree_leaves, welch_p
 from server.api.context import Deps
 from server.api.errors import Problem, UserErrorCode
 from server.api.segments.commands import Outcome
 from server.api.segments.definition import DefinitionCheck, check_definition
-from server.api.segments.preview import Estimate, estimate_size, sample_keys
+from server.api.segments.preview import Estimate, audience_size, estimate_size, sample_keys
 from server.expansion import graph as g
 from server.expansion.differentiators import sample
 from server.features.plan import NUMERIC_WINDOW, FeaturePlan, plan_features
@@ -74,8 +73,7 @@ def catalogue(deps: Deps, audience: str) -> Catalogue:
 
 async def _sample(deps: Deps, audience: str) -> list[g.Key]:
     entity = deps.schema.require_entity(audience)
-    found = await deps.db.read(f"MATCH (n:{escape.label(entity)}) RETURN count(n) AS n")
-    keys = await sample_keys(deps, entity, int(found[0]["n"]))
+    keys = await sample_keys(deps, entity, await audience_size(deps, entity))
     return sample(keys or [], SAMPLE)
 
 
