@@ -17,11 +17,17 @@ from typing import Any
 from arq.worker import Worker, get_kwargs
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import WatchError
 
 log = logging.getLogger("segments.worker")
 
 RETRY_S = 1.0
-_REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError)
+# redis-py turns a connection reset during WATCH into a WatchError; arq handles the WatchError
+# of a job taken by another worker itself, so one that reaches the loop is a lost connection
+# (found by the connection-reset fault: the worker exited and no refresh ran after recovery).
+_REDIS_DOWN = (
+    RedisConnectionError, RedisTimeoutError, WatchError, ConnectionError, TimeoutError,
+)  # fmt: skip
 
 
 class ResilientWorker(Worker):

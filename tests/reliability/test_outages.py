@@ -43,6 +43,7 @@ RECOVER_S = 180.0
 class Traffic:
     outcomes: list[Outcome] = field(default_factory=list)
     acked: dict[str, datetime] = field(default_factory=dict)  # segment id -> last acknowledged
+    refused: list[str] = field(default_factory=list)  # user errors of refresh requests
     phase: str = "before the faults"
     phases: list[str] = field(default_factory=list)  # the phase each outcome was sent in
 
@@ -80,6 +81,8 @@ async def _client(api: httpx.AsyncClient, ids: list[str], traffic: Traffic, stop
             outcome = await call(api, "refresh", REFRESH, {"ids": [segment]})
             if outcome.ok and outcome.data["refreshSegments"]["jobId"]:
                 traffic.acked[segment] = asked
+            elif outcome.ok:
+                traffic.refused.append(str(outcome.data["refreshSegments"]["userErrors"]))
         traffic.add(outcome, phase)
         await asyncio.sleep(0.05)
 
@@ -169,6 +172,7 @@ async def test_outages_give_typed_errors_flip_readiness_and_lose_no_refresh(
     flips: dict[str, float | None] = {}
     stopping: dict[str, float] = {}
     recovered: dict[str, bool] = {}
+    worker_alive = False
     tasks: list[asyncio.Task[None]] = []
     base = f"http://127.0.0.1:{settings.api_port}"
     async with httpx.AsyncClient(base_url=base, timeout=30) as api:
@@ -195,6 +199,7 @@ async def test_outages_give_typed_errors_flip_readiness_and_lose_no_refresh(
                 recovered[name] = await _until_ready(api, RECOVER_S)
                 traffic.phase = f"after {name}"
             lost = await _lost_requests(graph, traffic.acked, RECOVER_S)
+            worker_alive = worker.proc.poll() is None
         finally:
             stop.set()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -225,6 +230,8 @@ async def test_outages_give_typed_errors_flip_readiness_and_lose_no_refresh(
             ok = took is None and recovered[name]
             record(test, f"{name} {HOLD_S} s: readiness stays", 1,
                    "stayed ready" if took is None else "flipped", "stays ready", ok)  # fmt: skip
+    record(test, "worker process survives every fault", 1,
+           "running" if worker_alive else "exited", "running", worker_alive)  # fmt: skip
     record(test, "acknowledged refresh requests lost after recovery", len(traffic.acked),
            f"{len(lost)} of {len(traffic.acked)} segments", "0", not lost)  # fmt: skip
     assert not failures, failures[:5]
@@ -236,7 +243,9 @@ async def test_outages_give_typed_errors_flip_readiness_and_lose_no_refresh(
             assert took < FLIP_S, (name, took)
         else:
             assert took is None, (name, took)
+    assert worker_alive, worker.tail()
     assert not lost, lost
+    assert traffic.acked, ("no refresh request was acknowledged", traffic.refused[:5])
 
 
 async def _create(api: httpx.AsyncClient, name: str, text: str) -> str:
