@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from lark import Tree
-
 from grammar.errors import ErrorCode, SegmentError, Span
 
 MAX_TEXT_LENGTH = 20_000
-MAX_TREE_DEPTH = 120  # lark tree levels; about 40 nested blocks or `not`s
+# Parse tree levels (rules reduced inside each other): about 40 nested blocks or `not`s.
+MAX_TREE_DEPTH = 120
 MAX_CONDITIONS = 300
 MAX_LIST_VALUES = 1_000
 MAX_GROUPS = 64
@@ -22,7 +19,7 @@ MAX_INT = 2**63 - 1  # Cypher integers are 64-bit
 MAX_AMOUNT = {"hour": 10_000_000, "day": 400_000, "week": 60_000, "month": 12_000, "quarter": 4_000}
 MAX_AMOUNT_DEFAULT = 1_000
 
-_PREDICATES = frozenset(
+PREDICATES = frozenset(  # the rules that count as conditions
     {
         "comparison", "before", "after", "between", "in_list", "not_in_list", "text_match",
         "regex_match", "is_empty", "is_not_empty", "is_true", "is_false", "in_window",
@@ -42,26 +39,6 @@ def check_text(text: str) -> None:
             f"The segment is {len(text)} characters long; the limit is {MAX_TEXT_LENGTH}.",
             Span.at(text, MAX_TEXT_LENGTH, len(text)),
         )
-
-
-def check_tree_depth(tree: Tree[Any], text: str) -> None:
-    """Depth and size of the parse tree, measured without recursion."""
-    stack: list[tuple[Tree[Any], int]] = [(tree, 1)]
-    conditions = 0
-    while stack:
-        node, depth = stack.pop()
-        if depth > MAX_TREE_DEPTH:  # spans are computed only for the error: this is a hot path
-            msg = "The segment is nested too deeply."
-            raise SegmentError(ErrorCode.LIMIT_EXCEEDED, msg, _start(node, text))
-        if node.data in _PREDICATES:
-            conditions += 1
-            if conditions > MAX_CONDITIONS:
-                raise exceeded("conditions", MAX_CONDITIONS, _start(node, text))
-        stack.extend((c, depth + 1) for c in node.children if isinstance(c, Tree))
-
-
-def _start(node: Tree[Any], text: str) -> Span | None:
-    return None if node.meta.empty else Span.at(text, node.meta.start_pos)
 
 
 def max_amount(unit_name: str) -> int:

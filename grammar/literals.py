@@ -6,28 +6,24 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Callable
-from functools import cache
 from typing import Any
 
-from lark import Token, Transformer, Tree, v_args
-from lark.exceptions import GrammarError, VisitError
-from lark.tree import Meta
+from lark import Token
 
 from grammar import ast as a
 from grammar import limits
 from grammar.errors import ErrorCode, SegmentError, Span
+from grammar.inline import Method
+from grammar.inline import Node as Meta
 
 
-@cache
-def _rule_methods(cls: type) -> dict[str, Callable[..., Any]]:
-    """The undecorated (self, meta, children) function of every rule method of `cls`."""
-    found: dict[str, Callable[..., Any]] = {}
+def rule_methods(cls: type) -> dict[str, Method]:
+    """Every rule method of `cls` by rule name: its public functions (aliases included)."""
+    found: dict[str, Method] = {}
     for klass in reversed(cls.__mro__):
         for name, value in vars(klass).items():
-            base = getattr(value, "base_func", None)  # what @v_args wrapped
-            if base is not None and not name.startswith("_"):
-                found[name] = base
+            if callable(value) and not name.startswith("_"):
+                found[name] = value
     return found
 
 
@@ -35,34 +31,12 @@ _ESCAPES = {'"': '"', "'": "'", "\\": "\\", "n": "\n", "t": "\t", "r": "\r", "`"
 _ESCAPE = re.compile(r"\\(u[0-9A-Fa-f]{4}|.)", re.DOTALL)
 
 
-@v_args(meta=True)
-class LiteralBuilder(Transformer[Token, Any]):
-    """Rule methods receive (meta, children)."""
-
-    def __init__(self, text: str) -> None:
-        # no token callbacks: tokens are read by the rules that hold them
-        super().__init__(visit_tokens=False)
-        self.text = text
-
-    def _call_userfunc(self, tree: Tree[Token], new_children: list[Any] | None = None) -> Any:
-        """lark's dispatch, minus the v_args wrapper it builds (functools.update_wrapper) for
-        every node: calling the plain method is a third of the transform's time."""
-        children = tree.children if new_children is None else new_children
-        method = _rule_methods(type(self)).get(tree.data)
-        if method is None:
-            return self.__default__(tree.data, children, tree.meta)  # type: ignore[no-untyped-call]
-        try:
-            return method(self, tree.meta, children)
-        except GrammarError:
-            raise
-        except Exception as exc:
-            raise VisitError(tree.data, tree, exc) from exc  # type: ignore[no-untyped-call]
+class LiteralBuilder:
+    """Rule methods receive (meta, children): where the rule matched, and what its children
+    built (tokens for terminals). It holds no state, so one instance serves every parse."""
 
     def _span(self, meta: Meta) -> Span | None:
-        if meta.empty:
-            return None
-        # lark already counted lines and columns: no rescanning of the text per node
-        return Span(offset=meta.start_pos, end=meta.end_pos, line=meta.line, column=meta.column)
+        return meta.span()
 
     def _token_span(self, token: Token) -> Span:
         start = token.start_pos or 0

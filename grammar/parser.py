@@ -5,25 +5,28 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from lark import Lark, Tree
+from lark import Lark
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from grammar import limits
 from grammar.ast import Segment
 from grammar.errors import ErrorCode, SegmentError, Span, did_you_mean
-from grammar.transform import build_ast
+from grammar.inline import Node
+from grammar.transform import callbacks
 
 
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
+    # The AST is built while the parser reduces (grammar/inline.py): no parse tree.
     return Lark.open(
         "segment.lark",
         rel_to=__file__,
         parser="lalr",
         lexer="contextual",
-        propagate_positions=True,
         strict=True,
         cache=True,
+        keep_all_tokens=True,  # punctuation too, so that spans cover the parentheses
+        transformer=callbacks(),
     )
 
 
@@ -34,16 +37,13 @@ def parse_segment(text: str) -> Segment:
     date, number or escape, LIMIT_EXCEEDED for text that is too long or too deeply nested.
     """
     limits.check_text(text)
-    tree = _parse_tree(text)
-    limits.check_tree_depth(tree, text)
-    return build_ast(tree, text)
-
-
-def _parse_tree(text: str) -> Tree[Any]:
     try:
-        return _parser().parse(text)
+        node = _parser().parse(text)
     except UnexpectedInput as exc:
         raise _syntax_error(exc, text) from None
+    assert isinstance(node, Node)
+    assert isinstance(node.value, Segment)
+    return node.value
 
 
 # Common mistakes, keyed by the offending text (lowercased): a friendly message each.

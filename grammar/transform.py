@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lark import Token, Tree, v_args
-from lark.exceptions import VisitError
-from lark.tree import Meta
+from lark import Token
 
 from grammar import ast as a
 from grammar.errors import ErrorCode, SegmentError
-from grammar.literals import LiteralBuilder
+from grammar.inline import Callbacks
+from grammar.inline import Node as Meta
+from grammar.literals import LiteralBuilder, rule_methods
 
 _UNITS = {
     "hour": a.TimeUnit.HOUR,
@@ -33,17 +33,11 @@ class _Block:
     condition: a.Condition
 
 
-def build_ast(tree: Tree[Any], text: str) -> a.Segment:
-    """Raises SegmentError (INVALID_LITERAL, LIMIT_EXCEEDED) for values the grammar accepts
-    but that are not valid (Feb 30, an unknown escape, a number out of range)."""
-    try:
-        result = _Builder(text).transform(tree)
-    except VisitError as exc:  # lark wraps what our methods raise
-        if isinstance(exc.orig_exc, SegmentError):
-            raise exc.orig_exc from None
-        raise
-    assert isinstance(result, a.Segment)
-    return result
+def callbacks() -> Callbacks:
+    """The parser's callbacks, building the AST as rules are reduced. They raise SegmentError
+    (INVALID_LITERAL, LIMIT_EXCEEDED) for values the grammar accepts but that are not valid
+    (Feb 30, an unknown escape, a number out of range) and for segments over the size limits."""
+    return Callbacks(_Builder(), rule_methods(_Builder))
 
 
 def _keywords(children: list[Any]) -> list[str]:
@@ -64,7 +58,6 @@ def _block(children: list[Any]) -> a.Condition | None:
     return found[0].condition if found else None
 
 
-@v_args(meta=True)
 class _Builder(LiteralBuilder):
     # ---- segment and groups ----
 
@@ -114,7 +107,12 @@ class _Builder(LiteralBuilder):
         return a.Not(item=children[-1], span=self._span(meta))
 
     def block(self, meta: Meta, children: list[Any]) -> _Block:
-        return _Block(children[-1])
+        return _Block(children[1])  # "(" condition ")"
+
+    def negation(self, meta: Meta, children: list[Any]) -> Any:
+        return children[1]  # "(" condition ")"
+
+    set_atom = negation  # "(" set_expr ")"
 
     # ---- names ----
 
