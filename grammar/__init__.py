@@ -11,6 +11,7 @@ import datetime as dt
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from grammar import ast
@@ -29,21 +30,43 @@ Source = str | Mapping[str, Any] | ast.Segment
 """Segment text; its JSON form (a mapping, or a string starting with `{`); or an AST."""
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@dataclass(frozen=True, kw_only=True)
 class CompiledSegment:
-    canonical: str  # canonical text (`format_segment`)
-    json: dict[str, Any]  # JSON form
+    """What the compiler made of a segment. The members query is printed eagerly; the other
+    forms and descriptions are derived on first use, since most callers (a refresh, a live
+    update, an estimate) read one or two of them."""
+
     audience: str  # entity name
     timezone: str
     now: dt.datetime
     cypher: str  # the members query: `RETURN <profile key> AS key`
     params: dict[str, Param]  # of every form ($keys apart)
     forms: CypherForms  # members / count / members_in_keys / clause_counts
-    clauses: tuple[str, ...]  # canonical text of clause c0, c1, ... of `forms.clause_counts`
     referenced_segments: tuple[str, ...]
-    paths: tuple[str, ...]  # every relationship path used, e.g. "Customer -PLACED-> Order"
     tree: ast.Segment
     bound: b.BoundSegment
+
+    @cached_property
+    def canonical(self) -> str:
+        """Canonical text (`format_segment`)."""
+        return format_ast(self.tree)
+
+    @cached_property
+    def json(self) -> dict[str, Any]:
+        """The JSON form."""
+        data = to_json(self.tree)
+        assert isinstance(data, dict)
+        return data
+
+    @cached_property
+    def clauses(self) -> tuple[str, ...]:
+        """Canonical text of clause c0, c1, ... of `forms.clause_counts`."""
+        return clause_texts(self.tree)
+
+    @cached_property
+    def paths(self) -> tuple[str, ...]:
+        """Every relationship path used, e.g. "Customer -PLACED-> Order"."""
+        return resolved_paths(self.bound)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -118,17 +141,13 @@ def compile_segment(
     bound = validate_segment(tree, schema, now=now, timezone=timezone, allow_pii=allow_pii)
     forms = print_cypher(bound)
     return CompiledSegment(
-        canonical=format_ast(tree),
-        json=to_json(tree),
         audience=bound.audience.name,
         timezone=bound.timezone,
         now=bound.now,
         cypher=forms.members.text,
         params=forms.members.params,
         forms=forms,
-        clauses=clause_texts(tree),
         referenced_segments=bound.referenced_segments,
-        paths=resolved_paths(bound),
         tree=tree,
         bound=bound,
     )

@@ -16,6 +16,7 @@ one row binding each one's node and active version, then the profile MATCH.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from grammar import bound as b
 from grammar.cypher import escape
@@ -25,12 +26,18 @@ from grammar.walk import groups_of
 KEYS_PARAM = "keys"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class CypherForms:
     members: CompiledCypher
     count: CompiledCypher
     members_in_keys: CompiledCypher
-    clause_counts: CompiledCypher
+    segment: b.BoundSegment
+    label: str  # the profile pattern's label part, `(n0:Customer)`
+
+    @cached_property
+    def clause_counts(self) -> CompiledCypher:
+        """Printed on first use: only estimates and explanations read it."""
+        return _clause_counts(self.segment, self.label)
 
 
 def top_level_clauses(segment: b.BoundSegment) -> tuple[b.BoundCondition | b.BoundSetExpr, ...]:
@@ -65,7 +72,8 @@ def print_cypher(segment: b.BoundSegment) -> CypherForms:
         members=CompiledCypher(members, params),
         count=CompiledCypher(count, params),
         members_in_keys=CompiledCypher(in_keys, params),
-        clause_counts=_clause_counts(segment, label),
+        segment=segment,
+        label=label,
     )
 
 
