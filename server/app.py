@@ -58,7 +58,7 @@ from server.api.websocket import CodedTransportWSHandler
 from server.console import console_routes
 from server.leads.schema_attributes import with_score_attributes
 from server.outgoing import OutgoingPolicy
-from server.settings import Settings
+from server.settings import Settings, get_settings
 from server.store import Db, ensure_schema
 
 log = logging.getLogger("segments.api")
@@ -340,6 +340,11 @@ class _TooLarge(Exception):
 async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
     response = JSONResponse({"error": "REQUEST_TOO_LARGE"}, status_code=413)
     await response(scope, receive, send)
+
+
+def app_from_environment() -> Starlette:
+    """The app of one of several API processes (`segments serve --workers N`)."""
+    return create_app(get_settings())
 
 
 def create_app(settings: Settings) -> Starlette:

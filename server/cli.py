@@ -152,6 +152,9 @@ def demo(
 def serve(
     host: Annotated[str | None, typer.Option(help="bind address (default API_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="port (default API_PORT)")] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="API processes (default API_WORKERS)")
+    ] = None,
 ) -> None:
     """Serve the GraphQL API."""
     import uvicorn
@@ -159,10 +162,14 @@ def serve(
     from server.app import create_app
 
     settings = get_settings()
-    uvicorn.run(
-        create_app(settings), host=host or settings.api_host, port=port or settings.api_port,
-        timeout_keep_alive=settings.api_keep_alive_s,
-    )  # fmt: skip
+    count = workers or settings.api_workers
+    bind, number = host or settings.api_host, port or settings.api_port
+    keep_alive = settings.api_keep_alive_s
+    if count == 1:
+        uvicorn.run(create_app(settings), host=bind, port=number, timeout_keep_alive=keep_alive)
+    else:  # each process builds its own app from the environment
+        uvicorn.run("server.app:app_from_environment", factory=True, workers=count, host=bind,
+                    port=number, timeout_keep_alive=keep_alive)  # fmt: skip
 
 
 @app.command()

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     # (httpx 5 s, most balancers 60 s): with uvicorn's 5 s both ends closed at the same moment
     # and a request sent on the closing connection got no answer (1 in 3,000 under load).
     api_keep_alive_s: int = 65
+    # API processes behind one port (uvicorn workers): the API keeps no state of its own, so
+    # more processes use more cores; GraphQL and the Python driver are CPU-bound per request.
+    api_workers: int = 1
     production: bool = False
     # API keys: required when true; None means "in production only" (local development may
     # call without a key and acts as an admin).

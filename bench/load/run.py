@@ -155,8 +155,8 @@ async def _keep_refreshing(api: httpx.AsyncClient, gid: str, level: Level, until
         await asyncio.sleep(0.5)
 
 
-async def run_levels(levels: list[Level], port: int) -> list[Level]:
-    env = {"API_PORT": str(port)}
+async def run_levels(levels: list[Level], port: int, api_workers: int = 1) -> list[Level]:
+    env = {"API_PORT": str(port), "API_WORKERS": str(api_workers)}
     app = processes.start(["serve", "--port", str(port)], env)
     worker = processes.start(["worker"], env)
     limits = httpx.Limits(max_connections=1000, max_keepalive_connections=1000)
@@ -211,18 +211,21 @@ def main(argv: list[str] | None = None) -> list[Level]:
     parser.add_argument("--clients", type=int, nargs="+")
     parser.add_argument("--seconds", type=float)
     parser.add_argument("--port", type=int, default=get_settings().api_port)
+    parser.add_argument("--api-workers", type=int, default=get_settings().api_workers,
+                        help="API processes (segments serve --workers)")  # fmt: skip
     args = parser.parse_args(argv)
     customers = args.customers or (10_000 if args.short else 100_000)
     clients = args.clients or ([50] if args.short else [50, 200])
     seconds = args.seconds or (20.0 if args.short else 300.0)
-    return measure(customers, clients, seconds, args.port)
+    return measure(customers, clients, seconds, args.port, args.api_workers)
 
 
-def measure(customers: int, clients: list[int], seconds: float, port: int) -> list[Level]:
+def measure(customers: int, clients: list[int], seconds: float, port: int,
+            api_workers: int = 1) -> list[Level]:  # fmt: skip
     """Import the demo data if needed, then run each level of clients for `seconds`."""
     ensure_demo(customers)
     levels = [Level(c, seconds) for c in clients]
-    return asyncio.run(run_levels(levels, port))
+    return asyncio.run(run_levels(levels, port, api_workers))
 
 
 def as_json(levels: list[Level]) -> list[dict[str, Any]]:

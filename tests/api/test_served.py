@@ -52,3 +52,25 @@ def test_subscriptions_over_a_real_websocket(served: str) -> None:
     ack, pong = asyncio.run(talk())
     assert ack["type"] == "connection_ack"
     assert pong["type"] == "pong"
+
+
+def test_several_api_processes_share_one_port_and_no_state(empty_graph: neo4j.Driver) -> None:
+    """`serve --workers 2`: what one process stores, every process reads (the API keeps no
+    state of its own), on fresh connections spread over both by the kernel."""
+    process, base_url = processes.serve({"AUTH_REQUIRED": "false", "API_WORKERS": "2"})
+    try:
+        workers = processes.children(process)
+        created = httpx.post(f"{base_url}/graphql", json={"query": """mutation {
+            createSegment(input: {name: "shared", audience: "Customer",
+                                  definition: {text: "segment Customer where city = \\"Oslo\\""}})
+            { segment { id } userErrors { code } } }"""}).json()  # fmt: skip
+        assert created["data"]["createSegment"]["userErrors"] == []
+        seen = []
+        for _ in range(20):
+            with httpx.Client(base_url=base_url) as fresh:  # a new connection each time
+                body = fresh.post("/graphql", json={"query": "{ segments { totalCount } }"})
+                seen.append(body.json()["data"]["segments"]["totalCount"])
+    finally:
+        process.stop()
+    assert len(workers) >= 2, workers
+    assert seen == [1] * 20

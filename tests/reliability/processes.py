@@ -88,3 +88,9 @@ def serve(env: dict[str, str] | None = None) -> tuple[Process, str]:
         process.stop()
         raise
     return process, base_url
+
+
+def children(process: Process) -> list[int]:
+    """PIDs of the process's children (uvicorn's worker processes, for one)."""
+    path = Path(f"/proc/{process.proc.pid}/task/{process.proc.pid}/children")
+    return [int(pid) for pid in path.read_text().split()]
