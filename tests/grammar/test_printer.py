@@ -198,6 +198,8 @@ def _driving(
         ("any OrderLine (quantity = 2)", None),  # not indexed
         # not selective enough, or not index-backed: keep the audience scan
         ("any Order (total > 500)", None),
+        ("any Order (placedAt in last 5 years)", None),  # a long window keeps most orders
+        ("any Order (placedAt in last 12 months)", 0),
         ("any Order (channel != 'web')", None),
         ("any Case (escalated is true)", None),
         ("any Order", None),
