@@ -130,16 +130,19 @@ def compile_segment(
     now: dt.datetime | None = None,
     timezone: str | None = None,
     allow_pii: bool = True,
+    candidates: bool = True,
 ) -> CompiledSegment:
     """Compile a segment against `schema`. `now` (default: the current time; naive = UTC) fixes
     every relative date; `timezone` applies when the segment declares none (default UTC);
-    without `allow_pii`, conditions on PII attributes raise NOT_PERMITTED.
+    without `allow_pii`, conditions on PII attributes raise NOT_PERMITTED; without
+    `candidates`, the members query never starts from related records (see
+    `grammar.cypher.candidates`; for benchmarks and tests that compare the two plans).
 
     Raises SegmentError: every code of `ErrorCode` (see `parse` and `validate_segment`).
     """
     tree = parse(source)
     bound = validate_segment(tree, schema, now=now, timezone=timezone, allow_pii=allow_pii)
-    forms = print_cypher(bound)
+    forms = print_cypher(bound, candidates=candidates)
     return CompiledSegment(
         audience=bound.audience.name,
         timezone=bound.timezone,

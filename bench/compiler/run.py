@@ -6,7 +6,10 @@ For each case in `bench/compiler/cases.py`, on the data already in the Neo4j of 
 demo dataset of N customers imported first when the graph holds a different number), it:
 - checks both queries return the same profile keys (a benchmark of wrong answers is worthless);
 - runs them alternately R times after a warm-up (plan cache, page cache) and compares medians;
-- reports PROFILE db hits of each.
+- reports PROFILE db hits of each;
+- beside them, the audience-scan plan the compiler printed before candidate-driven plans
+  (`compile_segment(..., candidates=False)`; the same query when no clause drives), so one run
+  shows before and after.
 It also times compile_segment on a ~1 KB segment (p50/p99 over many compilations).
 """
 
@@ -26,7 +29,8 @@ from bench.compiler.cases import CASES, Case, bounds
 from graph_schema import GraphSchema, default_schema
 from server.settings import get_settings
 
-Row = tuple[str, int, float, float, int, int]  # name, members, ours s, hand s, ours hits, hand
+Row = tuple[str, int, float, float, float, int, int, int]
+"""name, members, ours / scan / hand seconds, ours / scan / hand db hits"""
 
 
 def count_customers(driver: neo4j.Driver) -> int:
@@ -77,8 +81,16 @@ def run_case(
     compiled = grammar.compile_segment(case.segment, schema, now=now, timezone="UTC")
     ours_params: dict[str, Any] = dict(compiled.params)
     hand_params = bounds(now)
+    scan_cypher = grammar.compile_segment(
+        case.segment, schema, now=now, timezone="UTC", candidates=False
+    ).cypher
     ours, _ = keys(driver, compiled.cypher, ours_params)
     hand, _ = keys(driver, case.cypher, hand_params)
+    scan, _ = keys(driver, scan_cypher, ours_params)
+    if scan != ours:
+        sys.exit(
+            f"MISMATCH in {case.name!r}: the scan plan gives {len(scan)} keys, not {len(ours)}"
+        )
     if ours != hand:
         sys.exit(
             f"MISMATCH in {case.name!r}: ours {len(ours)} keys, hand-written {len(hand)}; "
@@ -86,15 +98,19 @@ def run_case(
         )
     ours_t: list[float] = []
     hand_t: list[float] = []
-    for _ in range(repeat):  # alternate so load changes hit both sides alike
+    scan_t: list[float] = []
+    for _ in range(repeat):  # alternate so load changes hit every side alike
         ours_t.append(keys(driver, compiled.cypher, ours_params)[1])
         hand_t.append(keys(driver, case.cypher, hand_params)[1])
+        scan_t.append(keys(driver, scan_cypher, ours_params)[1])
     return (
         case.name,
         len(ours),
         statistics.median(ours_t),
+        statistics.median(scan_t),
         statistics.median(hand_t),
         db_hits(driver, compiled.cypher, ours_params),
+        db_hits(driver, scan_cypher, ours_params),
         db_hits(driver, case.cypher, hand_params),
     )
 
@@ -142,18 +158,19 @@ def main() -> None:
             ensure_demo(driver, args.customers)
         print(f"{count_customers(driver):,} customers in the graph; median of {repeat} runs each\n")
         now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-        header = f"{'case':<56} {'members':>8} {'ours ms':>9} {'hand ms':>9} {'ratio':>6} "
-        print(header + f"{'ours hits':>11} {'hand hits':>11}")
+        header = f"{'case':<56} {'members':>8} {'ours ms':>9} {'scan ms':>9} {'hand ms':>9} "
+        print(header + f"{'ratio':>6} {'ours hits':>11} {'scan hits':>11} {'hand hits':>11}")
         worst = 0.0
         for case in CASES:
-            name, members, ours, hand, ours_hits, hand_hits = run_case(
+            name, members, ours, scan, hand, ours_hits, scan_hits, hand_hits = run_case(
                 driver, schema, case, now, repeat
             )
             ratio = ours / hand if hand > 0 else float("inf")
             worst = max(worst, ratio)
             print(
-                f"{name[:56]:<56} {members:>8,} {ours * 1e3:>9.1f} {hand * 1e3:>9.1f} "
-                f"{ratio:>6.2f} {ours_hits:>11,} {hand_hits:>11,}"
+                f"{name[:56]:<56} {members:>8,} {ours * 1e3:>9.1f} {scan * 1e3:>9.1f} "
+                f"{hand * 1e3:>9.1f} {ratio:>6.2f} {ours_hits:>11,} {scan_hits:>11,} "
+                f"{hand_hits:>11,}"
             )
         print(f"\nworst time ratio ours/hand-written: {worst:.2f} (target <= 1.2)")
 

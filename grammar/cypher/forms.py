@@ -9,6 +9,12 @@
 - clause_counts: the audience size and, per top-level clause, how many profiles satisfy it
   (for estimates), in one scan.
 
+members and count start from the related records of one `any` clause instead of the audience
+when `grammar.cypher.candidates` finds one selective through its indexes: `MATCH` the pattern
+from the profile with that clause's condition (the planner seeks the related records' index),
+`WITH DISTINCT` profile, then the other clauses. members_in_keys (its keys are the candidates)
+and clause_counts (every profile is counted) keep the audience scan.
+
 Each starts with the printer's prelude when the segment reads stored segments (`in segment`):
 one row binding each one's node and active version, then the profile MATCH.
 """
@@ -20,6 +26,7 @@ from functools import cached_property
 
 from grammar import bound as b
 from grammar.cypher import escape
+from grammar.cypher.candidates import conjuncts, driving_clause
 from grammar.cypher.printer import CompiledCypher, ExpressionPrinter, Scope
 from grammar.walk import groups_of
 
@@ -33,6 +40,7 @@ class CypherForms:
     members_in_keys: CompiledCypher
     segment: b.BoundSegment
     label: str  # the profile pattern's label part, `(n0:Customer)`
+    driving_clause: int | None = None  # the top-level clause members/count start from
 
     @cached_property
     def clause_counts(self) -> CompiledCypher:
@@ -42,18 +50,33 @@ class CypherForms:
 
 def top_level_clauses(segment: b.BoundSegment) -> tuple[b.BoundCondition | b.BoundSetExpr, ...]:
     """The conjuncts of a single group, or the groups of a set expression."""
-    body = segment.body
-    if isinstance(body, b.BoundGroup):
-        cond = body.condition
-        return cond.items if isinstance(cond, b.BoundAnd) else (cond,)
-    return tuple(groups_of(body))
+    items = conjuncts(segment)
+    return items if items is not None else tuple(groups_of(segment.body))
 
 
-def print_cypher(segment: b.BoundSegment) -> CypherForms:
-    """Every form of the segment's query. Pure: the same bound segment gives the same bytes."""
+def print_cypher(segment: b.BoundSegment, *, candidates: bool = True) -> CypherForms:
+    """Every form of the segment's query. Pure: the same bound segment gives the same bytes.
+    Without `candidates`, members and count always scan the audience (benchmarks compare)."""
     printer = ExpressionPrinter()
     root = Scope(node=printer.node())
-    where = printer.set_expr(segment.body, root)
+    items = conjuncts(segment)
+    driver = None if items is None or not candidates else driving_clause(items)
+    texts: list[str] = []
+    driving = ""
+    if items is None or driver is None:
+        where = printer.set_expr(segment.body, root)
+    else:
+        for index, item in enumerate(items):
+            if index == driver:
+                assert isinstance(item, b.BoundRelated)
+                driving = printer.related_match(item, root)
+                texts.append(f"EXISTS {{ {driving} }}")  # as `expr` prints it
+            else:
+                texts.append(printer.expr(item, root))
+        single = not isinstance(segment.body, b.BoundGroup) or not isinstance(
+            segment.body.condition, b.BoundAnd
+        )
+        where = texts[0] if single else "(" + " AND ".join(texts) + ")"
     params = printer.param_dict()
     key = escape.prop(root.node, segment.audience.key_attribute)
     label = f"({root.node}:{escape.label(segment.audience)})"
@@ -68,12 +91,23 @@ def print_cypher(segment: b.BoundSegment) -> CypherForms:
         f"WITH {grouped}collect({root.node}) AS keyed\nUNWIND keyed AS {root.node}\n"
         f"WITH {carried}\nWHERE {where}\nRETURN {key} AS key"
     )
+    if driver is not None:
+        anchor = f"MATCH ({root.node})"
+        assert driving.startswith(anchor)
+        rest = " AND ".join(t for index, t in enumerate(texts) if index != driver)
+        head = (
+            f"{printer.prelude()}MATCH {label}{driving[len(anchor) :]}\n"
+            f"WITH DISTINCT {carried}\n" + (f"WHERE {rest}\n" if rest else "")
+        )
+        members = f"{head}RETURN {key} AS key"
+        count = f"{head}RETURN count({root.node}) AS count"
     return CypherForms(
         members=CompiledCypher(members, params),
         count=CompiledCypher(count, params),
         members_in_keys=CompiledCypher(in_keys, params),
         segment=segment,
         label=label,
+        driving_clause=driver,
     )
 
 

@@ -213,10 +213,15 @@ class ExpressionPrinter:
         where = "" if cond is None else f" WHERE {self.expr(cond, inner)}"
         return f"MATCH {pattern}{where}", inner
 
+    def related_match(self, node: b.BoundRelated, scope: Scope) -> str:
+        """`MATCH <pattern> WHERE <condition>` of an `any` block: what its EXISTS holds, and
+        the first clause of a candidate-driven query (see `grammar.cypher.candidates`)."""
+        return self._match(node.path, node.condition, scope)[0]
+
     def _related(self, node: b.BoundRelated, scope: Scope) -> str:
         match node.quantifier:
             case Quantifier.ANY:
-                return f"EXISTS {{ {self._match(node.path, node.condition, scope)[0]} }}"
+                return f"EXISTS {{ {self.related_match(node, scope)} }}"
             case Quantifier.NO:
                 return f"NOT EXISTS {{ {self._match(node.path, node.condition, scope)[0]} }}"
             case Quantifier.ALL:  # no related record for which the condition is not TRUE

@@ -20,8 +20,9 @@ class DefinitionError(Exception):
 Compiler = Callable[[SegmentInfo, Definition, datetime], MemberQuery]
 
 
-def grammar_compiler(schema: GraphSchema) -> Compiler:
-    """A compiler backed by `grammar.compile_segment`, with `now` fixed for the run."""
+def grammar_compiler(schema: GraphSchema, *, candidates: bool = True) -> Compiler:
+    """A compiler backed by `grammar.compile_segment`, with `now` fixed for the run (without
+    `candidates`: audience-scan plans only, for benchmarks comparing the two)."""
 
     def compile_definition(
         segment: SegmentInfo, definition: Definition, now: datetime
@@ -36,7 +37,9 @@ def grammar_compiler(schema: GraphSchema) -> Compiler:
             return MemberQuery(cypher="", params={"now": now}, profile_label=profile.label,
                                profile_key=profile.key)  # fmt: skip
         try:
-            compiled = compile_segment(definition.text, schema, now=now, timezone=segment.timezone)
+            compiled = compile_segment(
+                definition.text, schema, now=now, timezone=segment.timezone, candidates=candidates
+            )
         except SegmentError as exc:
             message = f"definition {definition.version} does not compile: {exc}"
             raise DefinitionError(message) from exc

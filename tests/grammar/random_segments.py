@@ -64,6 +64,48 @@ class SegmentGenerator:
         tz = f' timezone "{self.pools.clock.tz}"' if self.rng.random() < 0.5 else ""
         return f"segment {self.ident(audience.name)}{tz}\n{self.set_expr(audience, 0)}"
 
+    def candidate_segment(self) -> str:
+        """A conjunction whose members query may start from related records: a top-level `any`
+        block over an indexed attribute (equality, `in`, between or a window) beside random
+        clauses; or, a quarter of the time, the same block under `no`/`all`/`count`, or
+        wrapped in `not`, which must keep the audience scan."""
+        self.budget = self.size
+        found = [(p, t, x) for p in self.schema.profiles for t in self.targets(p)
+                 for x in t.attributes if x.indexed and x.type is not AttrType.BOOLEAN]  # fmt: skip
+        audience, target, attr = self.rng.choice(found)
+        via, inner = self.path(audience, target)
+        tests = [self.indexed(self.ident(attr.name), attr.type)]
+        if self.rng.random() < 0.6:
+            tests.append(self.condition(inner, 1))
+        self.rng.shuffle(tests)
+        block = f"{self.ident(target.name)}{via} ({' and '.join(tests)})"
+        roll = self.rng.random()
+        if roll < 0.75:
+            clause = f"any {block}"
+        elif roll < 0.8:
+            clause = f"not (any {block})"
+        else:
+            clause = self.rng.choice(("no ", "all ", "count ")) + block
+            clause += f" >= {self.rng.randint(0, 2)}" if clause.startswith("count") else ""
+        clauses = [clause] + [
+            self.condition(Ctx(audience), 1) for _ in range(self.rng.randint(0, 2))
+        ]
+        self.rng.shuffle(clauses)
+        return f"segment {self.ident(audience.name)}\nwhere " + " and ".join(clauses)
+
+    def indexed(self, name: str, kind: AttrType) -> str:
+        """A predicate an index serves: equality, `in`, between or a time window."""
+        roll = self.rng.random()
+        if roll < 0.3:
+            return f"{name} = {self.literal(kind)}"
+        if roll < 0.5:
+            values = ", ".join(self.literal(kind) for _ in range(self.rng.randint(1, 3)))
+            return f"{name} in ({values})"
+        if roll < 0.7 or not kind.is_temporal:
+            return f"{name} between {self.literal(kind)} and {self.literal(kind)}"
+        window = self.rng.choice(windows(hours=kind is AttrType.DATETIME))
+        return f"{name} {window_text(window)}"
+
     def set_expr(self, audience: Entity, depth: int) -> str:
         if depth < 2 and self.rng.random() < 0.25:
             op = self.rng.choice(("union", "intersect", "except"))

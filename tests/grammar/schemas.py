@@ -26,15 +26,18 @@ S, INT, F, B, D, T = (
 )
 
 
-def _attrs(**types: AttrType) -> tuple[Attribute, ...]:
-    return tuple(Attribute(name=name, type=kind) for name, kind in types.items())
+def _attrs(indexed: tuple[str, ...] = (), **types: AttrType) -> tuple[Attribute, ...]:
+    return tuple(
+        Attribute(name=name, type=kind, indexed=name in indexed) for name, kind in types.items()
+    )
 
 
 def _entity(name: str, key: str, *, label: str | None = None, profile: bool = False,
-            **types: AttrType) -> Entity:  # fmt: skip
+            indexed: tuple[str, ...] = (), **types: AttrType) -> Entity:  # fmt: skip
     return Entity(
-        name=name, label=label or name, key=key, profile=profile, attributes=_attrs(**types)
-    )
+        name=name, label=label or name, key=key, profile=profile,
+        attributes=_attrs(indexed, **types),
+    )  # fmt: skip
 
 
 def club_schema() -> GraphSchema:
@@ -44,9 +47,12 @@ def club_schema() -> GraphSchema:
         _entity("Member", "memberId", label="ClubMember", profile=True, memberId=S,
                 nickname=S, joinedOn=D, vip=B, points=INT, spend=F, lastSeen=T, count=INT),
         _entity("Household", "householdId", profile=True, householdId=S, size=INT),
-        _entity("Purchase", "purchaseId", purchaseId=S, amount=F, at=T, store=S),
-        _entity("Ticket", "ticketId", ticketId=S, severity=INT, openedAt=T, closedAt=T),
-        _entity("Visit", "visitId", visitId=S, visitedOn=D),
+        # indexed attributes: blocks over them may start candidate-driven members queries
+        _entity("Purchase", "purchaseId", purchaseId=S, amount=F, at=T, store=S,
+                indexed=("amount", "at", "store")),
+        _entity("Ticket", "ticketId", ticketId=S, severity=INT, openedAt=T, closedAt=T,
+                indexed=("severity", "openedAt")),
+        _entity("Visit", "visitId", visitId=S, visitedOn=D, indexed=("visitedOn",)),
         _entity("Note", "noteId", noteId=S),  # related to nothing
     )  # fmt: skip
     relationships = (
@@ -67,7 +73,7 @@ def club_schema() -> GraphSchema:
 def chain_schema(hops: int = 5) -> GraphSchema:
     """A profile whose only path to `L{hops}` has `hops` steps."""
     entities = [_entity("Root", "id", profile=True, id=S)]
-    entities += [_entity(f"L{i}", "id", id=S, v=INT) for i in range(1, hops + 1)]
+    entities += [_entity(f"L{i}", "id", id=S, v=INT, indexed=("v",)) for i in range(1, hops + 1)]
     names = [e.name for e in entities]
     relationships = tuple(
         Relationship(type=f"NEXT{i}", source=names[i - 1], target=names[i])

@@ -36,7 +36,9 @@ def test_walking_against_a_relationship_direction() -> None:
     compiled = grammar.compile_segment(
         "segment Account where any Contact (role = 'primary')", DEFAULT, now=NOW
     )
-    assert "(n0)<-[r0:`WORKS_AT`]-(n1:`Contact`)" in compiled.cypher
+    # role is indexed: the members query starts from the contacts, the other forms scan
+    assert "(n0:`Account`)<-[r0:`WORKS_AT`]-(n1:`Contact`)" in compiled.cypher
+    assert "(n0)<-[r0:`WORKS_AT`]-(n1:`Contact`)" in compiled.forms.members_in_keys.text
 
 
 def test_relationship_attributes_use_the_step_variable() -> None:
@@ -168,3 +170,87 @@ def test_relationships_of_a_profile_to_itself() -> None:
     with pytest.raises(grammar.SegmentError) as caught:
         grammar.compile_segment("segment Person where count Person >= 2", schema, now=NOW)
     assert caught.value.candidates == ("Person -REFERRED-> Person", "Person <-REFERRED- Person")
+
+
+def _driving(
+    condition: str, schema: GraphSchema = DEFAULT, audience: str = "Customer"
+) -> int | None:
+    text = f"segment {audience} where {condition}"
+    return grammar.compile_segment(text, schema, now=NOW).forms.driving_clause
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        # positive existence over index-backed, selective predicates: start from the records
+        ("any Order (total > 500 and placedAt in last 90 days)", 0),
+        ("gender = 'f' and any Order (channel = 'web')", 1),
+        ("any Order (status in ('open', 'late')) and any Case (priority = 'high')", 0),
+        # the narrower window wins a tie (30 days of cases against 90 days of orders)
+        (
+            "any Order (total > 500 and placedAt in last 90 days) "
+            "and any Case (escalated is true and createdOn in last 30 days)",
+            1,
+        ),
+        # several hops, `via`, a relationship attribute beside the indexed one
+        ("any Product (category = 'Security')", 0),
+        ("any EventRegistration via REGISTERED (registeredAt in last 30 days)", 0),
+        ("any OrderLine (quantity = 2)", None),  # not indexed
+        # not selective enough, or not index-backed: keep the audience scan
+        ("any Order (total > 500)", None),
+        ("any Order (placedAt in last 5 years)", None),  # a long window keeps most orders
+        ("any Order (placedAt in last 12 months)", 0),
+        ("any Order (channel != 'web')", None),
+        ("any Case (escalated is true)", None),
+        ("any Order", None),
+        ("any Order (placedAt is empty)", None),
+        # not positive existence: never
+        ("no Order (channel = 'web')", None),
+        ("all Order (channel = 'web')", None),
+        ("count Order (channel = 'web') >= 1", None),
+        ("sum Order.total (channel = 'web') > 10", None),
+        ("not (any Order (channel = 'web'))", None),
+        ("any Order (channel = 'web') or city = 'Paris'", None),
+        ("Order.placedAt (channel = 'web') then Case.createdOn", None),
+        # an index-backed condition on the profile as strong: the planner seeks that index
+        ("customerId = 'c1' and any Order (channel = 'web')", None),
+    ],
+)
+def test_which_clause_drives_the_members_query(condition: str, expected: int | None) -> None:
+    assert _driving(condition) == expected
+
+
+def test_set_operations_keep_the_audience_scan() -> None:
+    text = "segment Customer (where any Order (channel = 'web')) intersect (where city = 'Paris')"
+    assert grammar.compile_segment(text, DEFAULT, now=NOW).forms.driving_clause is None
+
+
+def test_candidate_driven_forms() -> None:
+    text = "segment Customer where gender = 'f' and any Order (channel = 'web') and in segment vip"
+    compiled = grammar.compile_segment(text, DEFAULT, now=NOW)
+    scan = grammar.compile_segment(text, DEFAULT, now=NOW, candidates=False)
+    forms = compiled.forms
+    assert compiled.cypher == (
+        "OPTIONAL MATCH (s0:`_Segment` {`name`: $p2})\n"
+        "WITH s0, s0.`activeVersion` AS v0\n"
+        "MATCH (n0:`Customer`)-[r0:`PLACED`]->(n1:`Order`) WHERE n1.`channel` = $p1\n"
+        "WITH DISTINCT n0, s0, v0\n"
+        "WHERE n0.`gender` = $p0 AND EXISTS { MATCH (s0)-[r1:`_MEMBER`]->(n0) "
+        "WHERE r1.`since` <= v0 AND (r1.`until` IS NULL OR r1.`until` > v0) }\n"
+        "RETURN n0.`customerId` AS key"
+    )
+    assert forms.count.text.endswith(
+        "WITH DISTINCT n0, s0, v0\n"
+        "WHERE n0.`gender` = $p0 AND EXISTS { MATCH (s0)-[r1:`_MEMBER`]->(n0) "
+        "WHERE r1.`since` <= v0 AND (r1.`until` IS NULL OR r1.`until` > v0) }\n"
+        "RETURN count(n0) AS count"
+    )
+    # the same parameters; the keyed and clause forms are the scan's
+    assert compiled.params == scan.params
+    assert forms.members_in_keys == scan.forms.members_in_keys
+    assert forms.clause_counts == scan.forms.clause_counts
+    assert scan.forms.driving_clause is None
+    assert scan.cypher.startswith(
+        "OPTIONAL MATCH (s0:`_Segment` {`name`: $p2})\n"
+        "WITH s0, s0.`activeVersion` AS v0\nMATCH (n0:`Customer`)\nWHERE ("
+    )

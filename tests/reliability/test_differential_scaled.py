@@ -7,13 +7,18 @@ are three-valued: UNKNOWN is neither in C nor in NOT C)."""
 from __future__ import annotations
 
 import dataclasses
+import random
+from collections.abc import Iterator
 
 import neo4j
 import pytest
 
+import grammar
 from grammar import bound as b
 from grammar.evaluate import evaluate_segment
 from tests.conftest import wipe_graph
+from tests.grammar.random_data import Pools
+from tests.grammar.random_segments import SegmentGenerator
 from tests.grammar.test_differential import (
     SCENARIOS,
     Loaded,
@@ -74,6 +79,8 @@ def run_dataset(driver: neo4j.Driver, loaded: Loaded) -> tuple[int, int, list[st
         want = evaluator_truths(loaded, compiled.bound, body.condition)
         if neo4j_truths(driver, truths, params) != want:
             mismatches.append(compiled.canonical)
+        if compiled.forms.driving_clause is not None and neo4j_keys(driver, compiled) != expected:
+            mismatches.append(f"candidate-driven: {compiled.canonical}")
         test = members.split("\nWHERE ", 1)[1].rsplit("\nRETURN ", 1)[0]
         yes, no, unknown = tlp_counts(driver, members, test, dict(params))
         tlps += 1
@@ -82,7 +89,23 @@ def run_dataset(driver: neo4j.Driver, loaded: Loaded) -> tuple[int, int, list[st
         if yes + no + unknown != total or [yes, no, unknown] != by_truth:
             violations.append(f"{compiled.canonical}: {yes}+{no}+{unknown} of {total}, "
                               f"evaluator {by_truth}")  # fmt: skip
+    for compiled in candidate_segments(loaded, PER_DATASET):  # the candidate-driven shape
+        runs += 1
+        expected = evaluate_segment(compiled.bound, loaded.data, segments=loaded.segments)
+        if neo4j_keys(driver, compiled) != expected:
+            mismatches.append(f"candidate-driven: {compiled.canonical}")
     return runs, tlps, mismatches, violations
+
+
+def candidate_segments(loaded: Loaded, count: int) -> Iterator[grammar.CompiledSegment]:
+    """Conjunctions around a top-level block over indexed attributes (see
+    `SegmentGenerator.candidate_segment`)."""
+    s = loaded.scenario
+    rng = random.Random(s.seed + 7)
+    generator = SegmentGenerator(s.schema, Pools.of(s.clock), rng, hops=s.hops)
+    for _ in range(count):
+        text = generator.candidate_segment()
+        yield grammar.compile_segment(text, s.schema, now=s.clock.now, timezone=s.clock.tz)
 
 
 def test_neo4j_agrees_with_the_evaluator_over_seeded_datasets(empty_graph: neo4j.Driver) -> None:
