@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from graph_schema import quote_identifier as q
-from graph_schema.model import Entity
+from graph_schema.engine_labels import MEMBER_REL, SEGMENT_LABEL
+from graph_schema.model import Attribute, Entity, Relationship
 from server.leads import schema_attributes as a
 from server.leads.records import HistoryEntry
+from server.refresh.graph import compiled
 from server.store.db import Db
 from server.store.members import plain_value
 from server.store.pages import InvalidCursor
@@ -27,6 +29,9 @@ class LeadRow:
     rule_points: tuple[float, ...]
     version: int
     properties: dict[str, Any]  # the profile's own attributes, JSON-ready
+    # what the published predictive model wrote ("{model id}:{version}", JSON factors)
+    predicted_by: str | None = None
+    factors: str | None = None
 
 
 def encode_cursor(score: float, key: Any) -> str:
@@ -50,13 +55,57 @@ def _to_row(props: dict[str, Any], key_name: str) -> LeadRow:
         sales_ready=bool(props.get(a.SALES_READY)), sales_ready_at=props.get(a.SALES_READY_AT),
         rule_points=tuple(props.get(a.RULE_POINTS) or ()),
         version=int(scored_by.rsplit(":", 1)[1]), properties=own,
+        predicted_by=props.get(a.PREDICTED_BY), factors=props.get(a.FACTORS),
     )  # fmt: skip
 
 
-def _page_text(entity: Entity) -> str:
-    p, score, key = "p", f"p.{q(a.LEAD_SCORE)}", f"p.{q(entity.key)}"
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Owner:
+    """Leads owned by `value`: the profile's own attribute (`relationship` None) or an
+    attribute of the entity one to-one step away (`Contact -WORKS_AT-> Account.ownerId`).
+    Every name here comes from the schema; the value is a parameter."""
+
+    attribute: Attribute
+    value: Any
+    relationship: Relationship | None = None
+    outgoing: bool = True
+    target: Entity | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Audience:
+    """Leads that are current members of a segment (its active version)."""
+
+    segment_id: str
+    version: int
+
+
+def _owner_condition(owner: Owner | None) -> str:
+    if owner is None:
+        return ""
+    if owner.relationship is None or owner.target is None:
+        return f"AND p.{q(owner.attribute.name)} = $owner "
+    rel = f"-[:{q(owner.relationship.type)}]->" if owner.outgoing else (
+        f"<-[:{q(owner.relationship.type)}]-")  # fmt: skip
+    return (f"AND EXISTS {{ MATCH (p){rel}(o:{q(owner.target.label)}) "
+            f"WHERE o.{q(owner.attribute.name)} = $owner }} ")  # fmt: skip
+
+
+def _audience_condition(audience: Audience | None) -> str:
+    if audience is None:
+        return ""
     return (
-        f"MATCH ({p}:{q(entity.label)}) WHERE {score} IS NOT NULL "
+        f"AND EXISTS {{ MATCH (:{SEGMENT_LABEL} {{id: $segment}})-[m:{MEMBER_REL}]->(p) "
+        "WHERE m.since <= $segmentVersion "
+        "AND (m.until IS NULL OR m.until > $segmentVersion) } "
+    )
+
+
+def _page_text(entity: Entity, owner: Owner | None = None, audience: Audience | None = None) -> str:
+    p, score, key = "p", f"p.{q(a.LEAD_SCORE)}", f"p.{q(entity.key)}"
+    filters = _owner_condition(owner) + _audience_condition(audience)
+    return (
+        f"MATCH ({p}:{q(entity.label)}) WHERE {score} IS NOT NULL {filters}"
         f"AND {p}.{q(a.SCORED_BY)} STARTS WITH $prefix "
         f"AND ($grade IS NULL OR {p}.{q(a.LEAD_GRADE)} = $grade) "
         f"AND ($ready IS NULL OR coalesce({p}.{q(a.SALES_READY)}, false) = $ready) "
@@ -67,13 +116,15 @@ def _page_text(entity: Entity) -> str:
 
 async def leads_page(
     db: Db, entity: Entity, model_id: str, *, grade: str | None, sales_ready: bool | None,
-    first: int, after: str | None,
+    first: int, after: str | None, owner: Owner | None = None, audience: Audience | None = None,
 ) -> list[LeadRow]:  # fmt: skip
     """Up to `first` + 1 leads after the cursor, best score first. Raises InvalidCursor."""
     score, key = decode_cursor(after) if after else (None, None)
     params = {"prefix": f"{model_id}:", "grade": grade, "ready": sales_ready, "score": score,
-              "key": key, "limit": first + 1}  # fmt: skip
-    found = await db.read(_page_text(entity), **params)
+              "key": key, "limit": first + 1, "owner": owner.value if owner else None,
+              "segment": audience.segment_id if audience else None,
+              "segmentVersion": audience.version if audience else None}  # fmt: skip
+    found = await db.read(compiled(_page_text(entity, owner, audience)), **params)
     return [_to_row(dict(r["props"]), entity.key) for r in found]
 
 

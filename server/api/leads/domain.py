@@ -154,13 +154,15 @@ async def list_models(deps: Deps, first: int, after: str | None) -> list[ScoreMo
 
 async def leads(
     deps: Deps, model: ScoreModelRecord, grade: str | None, sales_ready: bool | None,
-    first: int, after: str | None,
+    first: int, after: str | None, *, owner: reads.Owner | None = None,
+    audience: reads.Audience | None = None,
 ) -> list[reads.LeadRow]:  # fmt: skip
     entity = deps.schema.require_entity(model.entity)
     size = min(max(first, 0), deps.max_page_size)
     try:
         return await reads.leads_page(deps.db, entity, model.id, grade=grade,
-                                      sales_ready=sales_ready, first=size, after=after)  # fmt: skip
+                                      sales_ready=sales_ready, first=size, after=after,
+                                      owner=owner, audience=audience)  # fmt: skip
     except InvalidCursor as exc:
         raise ApiError(ErrorCode.INVALID_CURSOR, str(exc)) from exc
 

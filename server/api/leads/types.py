@@ -17,6 +17,8 @@ from server.access.masking import pii_columns
 from server.api.common import Span, field, page_info
 from server.api.context import Deps, Info
 from server.api.leads import domain
+from server.api.leads.prediction_types import LeadPrediction
+from server.leads import schema_attributes as a
 from server.leads.compile import Diagnostic
 from server.leads.reads import LeadRow, encode_cursor
 from server.leads.records import HistoryEntry, ScoreModelRecord, VersionRecord
@@ -209,6 +211,20 @@ class Lead:
             RulePoints(rule=i, condition=r.condition, label=r.label, points=p)
             for i, (r, p) in enumerate(zip(rules, self.row.rule_points, strict=False))
         ]
+
+    @field(
+        "The published predictive model's probability, score and top factors (null when no "
+        "predictive model scored this profile).",
+        requires=None,
+    )
+    def prediction(self) -> LeadPrediction | None:
+        row, own = self.row, self.row.properties
+        if row.predicted_by is None or row.factors is None:
+            return None
+        probability, score = own.get(a.LEAD_PROBABILITY), own.get(a.PREDICTED_SCORE)
+        if probability is None or score is None:
+            return None
+        return LeadPrediction.of(row.predicted_by, float(probability), int(score), row.factors)
 
     @field("Score changes, newest first.", requires=Permission.READ_SCORES)
     async def history(self, info: Info, first: int = 20) -> list[LeadScoreChange]:
