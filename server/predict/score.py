@@ -38,6 +38,7 @@ from server.store.db import Db, Tx
 from server.store.evaluate import execute_read
 
 TOP_FACTORS = 5
+MOVED = 0.001  # a stored probability is rewritten when it moved at least this much
 
 
 class NotScorable(Exception):
@@ -102,6 +103,7 @@ async def score(
     async def extracted(done: int) -> None:
         await progress("EXTRACTING", 100 * done // max(len(keys), 1), rows=len(keys))
 
+    await extracted(0)
     matrix = await features.feature_matrix(env.db, env.schema, plan, keys, at, extracted)
     await progress("PREDICTING")
     try:
@@ -139,12 +141,22 @@ def _changes(
         row = {"key": key, "probability": p.probability, "score": p.score,
                "factors": p.factors, "by": by}  # fmt: skip
         historic = old.get("score") != p.score
-        if historic or any(old.get(k) != row[k] for k in ("probability", "factors", "by")):
+        if historic or old.get("by") != by or _moved(old, p):
             rows.append(row | {"historic": historic})
     for key in previous.keys() - set(keys):
         rows.append({"key": key, "probability": None, "score": None, "factors": None,
                      "by": None, "historic": True})  # fmt: skip
     return rows
+
+
+def _moved(old: dict[str, Any], new: Prediction) -> bool:
+    """Whether a prediction differs from the stored one by more than the passing of time:
+    features count days since events, so a rerun moments later moves probabilities in the
+    sixth decimal; those are not rewritten (a rerun over unchanged data writes nothing)."""
+    if old.get("probability") is None or abs(old["probability"] - new.probability) >= MOVED:
+        return True
+    before = [f["feature"] for f in json.loads(old.get("factors") or "[]")]
+    return before != [f["feature"] for f in json.loads(new.factors)]
 
 
 async def _ensure_index(db: Db, entity: Entity) -> None:

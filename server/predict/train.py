@@ -98,6 +98,7 @@ async def _train(
     async def extracted(done: int) -> None:
         await progress("EXTRACTING", 100 * done // max(len(keys), 1), rows=len(keys))
 
+    await extracted(0)
     matrix = await features.feature_matrix(env.db, env.schema, plan, keys, at, extracted)
     outcome = await features.outcomes(env.db, compiled, keys)
     await progress("TRAINING", 0, rows=len(keys), positives=int(outcome.sum()))

@@ -58,7 +58,9 @@ def drain(settings: Settings) -> None:
     async def main() -> None:
         pool = await create_pool(RedisSettings.from_dsn(settings.redis_url))
         auth = (settings.neo4j_user, settings.neo4j_password)
-        driver = neo4j.AsyncGraphDatabase.driver(settings.neo4j_uri, auth=auth)
+        driver = neo4j.AsyncGraphDatabase.driver(
+            settings.neo4j_uri, auth=auth, notifications_min_severity="OFF"
+        )
         assert settings.schema_file is not None
         schema = with_score_attributes(load_schema(settings.schema_file))
         db = Db(driver, settings.neo4j_database)

@@ -261,6 +261,10 @@ def test_train_measure_publish_score_and_explain(
     admin.data(RUN, id=gid)
     drain(schema_settings)
     assert empty_graph.execute_query(history, id=model_id).records[0]["n"] == entries
+    runs = empty_graph.execute_query(
+        "MATCH (r:_ScoreRun {modelId: $id}) RETURN r.changed AS c ORDER BY r.at", id=model_id
+    ).records  # fmt: skip
+    assert [r["c"] for r in runs] == [len(written), 0]  # the rerun wrote nothing
 
 
 def test_owner_and_audience_filters(
@@ -320,7 +324,9 @@ def test_owner_and_audience_filters(
     assert "a segment of Customer" in body["errors"][0]["message"]
 
 
-def test_definition_problems_come_back_at_their_paths(apps: tuple[Api, Api]) -> None:
+def test_definition_problems_come_back_at_their_paths(
+    apps: tuple[Api, Api], schema_settings: Settings
+) -> None:
     admin, _ = apps
 
     def problems(definition: Json) -> set[tuple[str, tuple[str, ...]]]:
@@ -348,3 +354,14 @@ def test_definition_problems_come_back_at_their_paths(apps: tuple[Api, Api]) -> 
     assert ok["userErrors"] == []
     changed = admin.data(UPDATE, input={"id": ok["leadModel"]["id"], "definition": PREDICT})
     assert changed["updateLeadModel"]["leadModel"] == {"outcome": "converted", "outcomeValue": None}
+
+    # data that cannot train (no positive at all) is reported on the model, not retried
+    impossible = {**PREDICT, "outcome": "status", "outcomeValue": "no such status"}
+    never = admin.data(CREATE, input={"name": "never", "definition": impossible})
+    never = never["createLeadModel"]
+    admin.data(TRAIN, id=never["leadModel"]["id"])
+    drain(schema_settings)  # asserts that no job failed
+    found = admin.data(MODEL, id=never["leadModel"]["id"])["leadModel"]
+    assert found["training"]["phase"] == "FAILED"
+    assert "INVALID_TRAINING_DATA" in found["training"]["error"]
+    assert (found["latestVersion"], found["versions"]) == (0, [])
