@@ -19,16 +19,19 @@ from pathlib import Path
 from typing import Any
 
 import neo4j
+import numpy as np
 
 from graph_schema import load_schema
+from scoring import FeatureMatrix
 from server.leads import store as points_store
 from server.leads.run import ScoreEnv, score_model
 from server.leads.schema_attributes import with_score_attributes
 from server.leads.spec import GradeSpec, ModelSpec, RuleFrequency, RuleSpec
-from server.predict import store
-from server.predict.score import score
+from server.predict import features, store
+from server.predict.compile import compile_predict
+from server.predict.score import load_version, predict, score
 from server.predict.spec import PredictSpec
-from server.predict.train import PredictEnv, train
+from server.predict.train import PredictEnv, plan_for, train
 from server.settings import get_settings
 from server.store import Db, ensure_schema
 from tests.conftest import wipe_graph
@@ -77,7 +80,25 @@ def _metrics(name: str, m: dict[str, Any]) -> str:
             f"{m['positives']} positive)")  # fmt: skip
 
 
-async def run(schema_file: Path) -> None:
+async def predict_many(db: Db, schema: Any, model_id: str, version: Any, rows: int) -> None:
+    """The scoring run's model work on `rows` leads: the demo's feature rows drawn with
+    replacement (a real distribution without a graph of that size)."""
+    compiled, _ = compile_predict(version.spec, schema, now=_now())
+    assert compiled is not None
+    keys = await features.audience_keys(db, compiled)
+    plan = plan_for(schema, compiled, version.spec.max_hops, version.categories)
+    matrix = await features.feature_matrix(db, schema, plan, keys, _now())
+    picked = np.random.default_rng(0).integers(0, len(keys), rows)
+    big = FeatureMatrix(tuple(str(i) for i in range(rows)), matrix.names,
+                        matrix.values[picked], matrix.labels)  # fmt: skip
+    trained = await load_version(db, model_id, version.version)
+    assert trained is not None
+    started = time.monotonic()
+    found = predict(trained, big)
+    print(f"predict + top 5 factors for {len(found):,} rows: {time.monotonic() - started:.1f} s")
+
+
+async def run(schema_file: Path, rows: int) -> None:
     settings = get_settings()
     auth = (settings.neo4j_user, settings.neo4j_password)
     schema = with_score_attributes(load_schema(schema_file))
@@ -112,6 +133,8 @@ async def run(schema_file: Path) -> None:
                 f"predicted {bin_['mean_predicted']:.2f} observed {bin_['observed_rate']:.2f}"
             )
         await store.publish_version(db, model.id, version.version, _now())
+        if rows:
+            await predict_many(db, schema, model.id, version, rows)
         for label in ("first scoring run", "second scoring run"):
             phases.marks.clear()
             started = time.monotonic()
@@ -131,7 +154,14 @@ def _now() -> Any:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--customers", type=int, default=5_000)
-    n = parser.parse_args().customers
+    parser.add_argument(
+        "--predict-rows",
+        type=int,
+        default=0,
+        help="also time the model work of a scoring run on this many rows",
+    )
+    args = parser.parse_args()
+    n = args.customers
     settings = get_settings()
     with tempfile.TemporaryDirectory() as folder:
         schema_file = write_lead_schema(Path(folder))
@@ -143,7 +173,7 @@ def main() -> None:
             import_demo(driver, schema_file, Path(folder) / "demo", n)
             print(f"imported the lead part of {n} demo customers: "
                   f"{time.monotonic() - started:.1f} s")  # fmt: skip
-        asyncio.run(run(schema_file))
+        asyncio.run(run(schema_file, args.predict_rows))
 
 
 if __name__ == "__main__":

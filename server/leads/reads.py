@@ -29,9 +29,10 @@ class LeadRow:
     rule_points: tuple[float, ...]
     version: int
     properties: dict[str, Any]  # the profile's own attributes, JSON-ready
-    # what the published predictive model wrote ("{model id}:{version}", JSON factors)
+    # what the published predictive model wrote: "{model id}:{version}" and its top factors
+    # (positions in the version's features, points, log-odds, values)
     predicted_by: str | None = None
-    factors: str | None = None
+    factors: tuple[list[int], list[float], list[float], list[float]] | None = None
 
 
 def encode_cursor(score: float, key: Any) -> str:
@@ -55,7 +56,7 @@ def _to_row(props: dict[str, Any], key_name: str) -> LeadRow:
         sales_ready=bool(props.get(a.SALES_READY)), sales_ready_at=props.get(a.SALES_READY_AT),
         rule_points=tuple(props.get(a.RULE_POINTS) or ()),
         version=int(scored_by.rsplit(":", 1)[1]), properties=own,
-        predicted_by=props.get(a.PREDICTED_BY), factors=props.get(a.FACTORS),
+        predicted_by=props.get(a.PREDICTED_BY), factors=_factors(props),
     )  # fmt: skip
 
 
@@ -99,6 +100,17 @@ def _audience_condition(audience: Audience | None) -> str:
         "WHERE m.since <= $segmentVersion "
         "AND (m.until IS NULL OR m.until > $segmentVersion) } "
     )
+
+
+def _factors(
+    props: dict[str, Any],
+) -> tuple[list[int], list[float], list[float], list[float]] | None:
+    parts = (a.FACTORS, a.FACTOR_POINTS, a.FACTOR_LOG_ODDS, a.FACTOR_VALUES)
+    found = [props.get(name) for name in parts]
+    if None in found:
+        return None
+    features, points, log_odds, values = (list(f or ()) for f in found)
+    return features, points, log_odds, values
 
 
 def _page_text(entity: Entity, owner: Owner | None = None, audience: Audience | None = None) -> str:

@@ -9,24 +9,18 @@ over the same data writes nothing. Profiles that left the audience lose their pr
 from __future__ import annotations
 
 import asyncio
-import json
-import math
 import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
+
 from graph_schema import quote_identifier as q
 from graph_schema.model import Entity
-from scoring import (
-    FeatureMatrix,
-    ScoringError,
-    TrainedModel,
-    explain_rows,
-    predict_probabilities,
-    to_scores,
-)
+from scoring import FeatureMatrix, ScoringError, TrainedModel, predict_probabilities, to_scores
+from scoring.explain import top_contributions
 from server.leads import graph as leads_graph
 from server.leads import schema_attributes as a
 from server.leads.records import ScoreRunRecord
@@ -49,7 +43,10 @@ class NotScorable(Exception):
 class Prediction:
     probability: float
     score: int
-    factors: str  # JSON list of {feature, label, value, points, logOdds}
+    factors: list[int]  # positions in the version's feature names, largest effect first
+    points: list[float]
+    log_odds: list[float]
+    values: list[float]  # NaN: missing
 
 
 async def load_version(db: Db, model_id: str, version: int) -> TrainedModel | None:
@@ -61,16 +58,13 @@ async def load_version(db: Db, model_id: str, version: int) -> TrainedModel | No
 def predict(model: TrainedModel, matrix: FeatureMatrix) -> list[Prediction]:
     """Probabilities, scores and top factors of every row. Raises ScoringError."""
     probabilities = predict_probabilities(model, matrix)
-    scores = to_scores(probabilities)
-    out = []
-    for p, s, row in zip(probabilities, scores, explain_rows(model, matrix, top=TOP_FACTORS),
-                         strict=True):  # fmt: skip
-        factors = [{"feature": c.feature, "label": c.label,
-                    "value": None if math.isnan(c.value) else round(c.value, 6),
-                    "points": round(c.points, 3), "logOdds": round(c.log_odds, 4)}
-                   for c in row.contributions]  # fmt: skip
-        out.append(Prediction(round(float(p), 6), int(s), json.dumps(factors, sort_keys=True)))
-    return out
+    scores = to_scores(probabilities).tolist()
+    top = top_contributions(model, matrix, top=TOP_FACTORS)
+    # rounded for all rows at once: stable across reruns and short in the store
+    columns = zip(np.round(probabilities, 6).tolist(), scores, top.features.tolist(),
+                  np.round(top.points, 3).tolist(), np.round(top.log_odds, 4).tolist(),
+                  np.round(top.values, 6).tolist(), strict=True)  # fmt: skip
+    return [Prediction(p, int(s), f, pt, lo, v) for p, s, f, pt, lo, v in columns]
 
 
 async def score(
@@ -138,14 +132,15 @@ def _changes(
     rows = []
     for key, p in zip(keys, predictions, strict=True):
         old = previous.get(key, {})
-        row = {"key": key, "probability": p.probability, "score": p.score,
-               "factors": p.factors, "by": by}  # fmt: skip
+        row = {"key": key, "probability": p.probability, "score": p.score, "factors": p.factors,
+               "points": p.points, "logOdds": p.log_odds, "values": p.values, "by": by}  # fmt: skip
         historic = old.get("score") != p.score
         if historic or old.get("by") != by or _moved(old, p):
             rows.append(row | {"historic": historic})
     for key in previous.keys() - set(keys):
         rows.append({"key": key, "probability": None, "score": None, "factors": None,
-                     "by": None, "historic": True})  # fmt: skip
+                     "points": None, "logOdds": None, "values": None, "by": None,
+                     "historic": True})  # fmt: skip
     return rows
 
 
@@ -155,8 +150,7 @@ def _moved(old: dict[str, Any], new: Prediction) -> bool:
     sixth decimal; those are not rewritten (a rerun over unchanged data writes nothing)."""
     if old.get("probability") is None or abs(old["probability"] - new.probability) >= MOVED:
         return True
-    before = [f["feature"] for f in json.loads(old.get("factors") or "[]")]
-    return before != [f["feature"] for f in json.loads(new.factors)]
+    return list(old.get("factors") or ()) != new.factors
 
 
 async def _ensure_index(db: Db, entity: Entity) -> None:
@@ -193,6 +187,8 @@ async def _write(
         f"UNWIND $rows AS row MATCH (p:{q(entity.label)} {{{q(entity.key)}: row.key}}) "
         f"SET p.{q(a.LEAD_PROBABILITY)} = row.probability, "
         f"p.{q(a.PREDICTED_SCORE)} = row.score, p.{q(a.FACTORS)} = row.factors, "
+        f"p.{q(a.FACTOR_POINTS)} = row.points, p.{q(a.FACTOR_LOG_ODDS)} = row.logOdds, "
+        f"p.{q(a.FACTOR_VALUES)} = row.values, "
         f"p.{q(a.PREDICTED_BY)} = row.by"
     )
 

@@ -4,7 +4,6 @@ prediction with its top factors."""
 
 from __future__ import annotations
 
-import json
 import math
 from datetime import datetime
 from typing import Any, cast
@@ -15,9 +14,11 @@ from strawberry.scalars import JSON
 
 from server.api.common import UserError, field, page_info
 from server.api.context import Info
+from server.leads.reads import LeadRow
 from server.predict import jobs, store
 from server.predict.spec import LeadModelState
 from server.predict.store import LeadModelRecord, LeadVersionRecord
+from server.store.db import Db
 
 strawberry.enum(LeadModelState, description="A predictive model's lifecycle.")
 
@@ -220,15 +221,45 @@ class LeadPrediction:
     factors: list[LeadFactor] = strawberry.field(description="The top 5 by |effect|.")
 
     @staticmethod
-    def of(by: str, probability: float, score: int, factors: str) -> LeadPrediction:
-        model_id, version = by.rsplit(":", 1)
-        found = [LeadFactor(feature=f["feature"], label=f["label"], value=f["value"],
-                            points=f["points"], log_odds=f["logOdds"])
-                 for f in json.loads(factors)]  # fmt: skip
+    async def read(db: Db, row: LeadRow, probability: float, score: int) -> LeadPrediction | None:
+        """The prediction stored on a lead, its factors named by the version that wrote them;
+        None when that version is gone."""
+        if row.predicted_by is None or row.factors is None:
+            return None
+        model_id, number = row.predicted_by.rsplit(":", 1)
+        named = await _version_features(db, model_id, int(number))
+        if named is None:
+            return None
+        names, labels = named
+        features, points, log_odds, values = row.factors
+        found = [LeadFactor(feature=names[j], label=labels.get(names[j], names[j]),
+                            value=None if math.isnan(v) else v, points=pt, log_odds=lo)
+                 for j, pt, lo, v in zip(features, points, log_odds, values, strict=True)
+                 if 0 <= j < len(names)]  # fmt: skip
         return LeadPrediction(
-            lead_model=strawberry.ID(lead_model_gid(model_id)), version=int(version),
+            lead_model=strawberry.ID(lead_model_gid(model_id)), version=int(number),
             probability=probability, score=score, factors=found,
         )  # fmt: skip
+
+
+# version id -> (feature names, labels): a version never changes, so a process keeps them
+_FEATURES: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {}
+KEEP_VERSIONS = 64
+
+
+async def _version_features(
+    db: Db, model_id: str, version: int
+) -> tuple[tuple[str, ...], dict[str, str]] | None:
+    key = store.version_id(model_id, version)
+    if key not in _FEATURES:
+        found = await store.get_version(db, model_id, version)
+        if found is None:
+            return None
+        if len(_FEATURES) >= KEEP_VERSIONS:
+            _FEATURES.clear()
+        meta = found.metadata
+        _FEATURES[key] = (tuple(meta["feature_names"]), dict(meta["feature_labels"]))
+    return _FEATURES[key]
 
 
 @strawberry.type

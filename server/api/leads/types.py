@@ -217,14 +217,13 @@ class Lead:
         "predictive model scored this profile).",
         requires=None,
     )
-    def prediction(self) -> LeadPrediction | None:
-        row, own = self.row, self.row.properties
-        if row.predicted_by is None or row.factors is None:
-            return None
+    async def prediction(self, info: Info) -> LeadPrediction | None:
+        own = self.row.properties
         probability, score = own.get(a.LEAD_PROBABILITY), own.get(a.PREDICTED_SCORE)
         if probability is None or score is None:
             return None
-        return LeadPrediction.of(row.predicted_by, float(probability), int(score), row.factors)
+        db = info.context.deps.db
+        return await LeadPrediction.read(db, self.row, float(probability), int(score))
 
     @field("Score changes, newest first.", requires=Permission.READ_SCORES)
     async def history(self, info: Info, first: int = 20) -> list[LeadScoreChange]:
