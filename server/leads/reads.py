@@ -48,11 +48,23 @@ def decode_cursor(cursor: str) -> tuple[float, Any]:
         raise InvalidCursor("not a cursor of this list") from exc
 
 
-def _to_row(props: dict[str, Any], key_name: str) -> LeadRow:
-    scored_by = str(props.get(a.SCORED_BY) or ":0")
+@dataclass(frozen=True, slots=True)
+class Scorer:
+    """Which written score a list orders by: the points model's or the predictive model's."""
+
+    score: str  # the property holding the score
+    by: str  # the property naming "{model id}:{version}"
+
+
+POINTS = Scorer(a.LEAD_SCORE, a.SCORED_BY)
+PREDICTIVE = Scorer(a.PREDICTED_SCORE, a.PREDICTED_BY)
+
+
+def _to_row(props: dict[str, Any], key_name: str, scorer: Scorer = POINTS) -> LeadRow:
+    scored_by = str(props.get(scorer.by) or ":0")
     own = {k: plain_value(v) for k, v in props.items() if not k.startswith("_")}
     return LeadRow(
-        key=props[key_name], score=props[a.LEAD_SCORE], grade=props.get(a.LEAD_GRADE),
+        key=props[key_name], score=float(props[scorer.score]), grade=props.get(a.LEAD_GRADE),
         sales_ready=bool(props.get(a.SALES_READY)), sales_ready_at=props.get(a.SALES_READY_AT),
         rule_points=tuple(props.get(a.RULE_POINTS) or ()),
         version=int(scored_by.rsplit(":", 1)[1]), properties=own,
@@ -113,12 +125,14 @@ def _factors(
     return features, points, log_odds, values
 
 
-def _page_text(entity: Entity, owner: Owner | None = None, audience: Audience | None = None) -> str:
-    p, score, key = "p", f"p.{q(a.LEAD_SCORE)}", f"p.{q(entity.key)}"
+def _page_text(
+    entity: Entity, owner: Owner | None, audience: Audience | None, scorer: Scorer
+) -> str:
+    p, score, key = "p", f"p.{q(scorer.score)}", f"p.{q(entity.key)}"
     filters = _owner_condition(owner) + _audience_condition(audience)
     return (
         f"MATCH ({p}:{q(entity.label)}) WHERE {score} IS NOT NULL {filters}"
-        f"AND {p}.{q(a.SCORED_BY)} STARTS WITH $prefix "
+        f"AND {p}.{q(scorer.by)} STARTS WITH $prefix "
         f"AND ($grade IS NULL OR {p}.{q(a.LEAD_GRADE)} = $grade) "
         f"AND ($ready IS NULL OR coalesce({p}.{q(a.SALES_READY)}, false) = $ready) "
         f"AND ($score IS NULL OR {score} < $score OR ({score} = $score AND {key} > $key)) "
@@ -129,6 +143,7 @@ def _page_text(entity: Entity, owner: Owner | None = None, audience: Audience | 
 async def leads_page(
     db: Db, entity: Entity, model_id: str, *, grade: str | None, sales_ready: bool | None,
     first: int, after: str | None, owner: Owner | None = None, audience: Audience | None = None,
+    scorer: Scorer = POINTS,
 ) -> list[LeadRow]:  # fmt: skip
     """Up to `first` + 1 leads after the cursor, best score first. Raises InvalidCursor."""
     score, key = decode_cursor(after) if after else (None, None)
@@ -136,17 +151,19 @@ async def leads_page(
               "key": key, "limit": first + 1, "owner": owner.value if owner else None,
               "segment": audience.segment_id if audience else None,
               "segmentVersion": audience.version if audience else None}  # fmt: skip
-    found = await db.read(compiled(_page_text(entity, owner, audience)), **params)
-    return [_to_row(dict(r["props"]), entity.key) for r in found]
+    found = await db.read(compiled(_page_text(entity, owner, audience, scorer)), **params)
+    return [_to_row(dict(r["props"]), entity.key, scorer) for r in found]
 
 
-async def lead(db: Db, entity: Entity, model_id: str, key: Any) -> LeadRow | None:
+async def lead(
+    db: Db, entity: Entity, model_id: str, key: Any, scorer: Scorer = POINTS
+) -> LeadRow | None:
     text = (
         f"MATCH (p:{q(entity.label)} {{{q(entity.key)}: $key}}) "
-        f"WHERE p.{q(a.SCORED_BY)} STARTS WITH $prefix RETURN properties(p) AS props"
+        f"WHERE p.{q(scorer.by)} STARTS WITH $prefix RETURN properties(p) AS props"
     )
-    found = await db.read(text, key=key, prefix=f"{model_id}:")
-    return _to_row(dict(found[0]["props"]), entity.key) if found else None
+    found = await db.read(compiled(text), key=key, prefix=f"{model_id}:")
+    return _to_row(dict(found[0]["props"]), entity.key, scorer) if found else None
 
 
 async def history(db: Db, model_id: str, key: Any, first: int) -> list[HistoryEntry]:

@@ -71,6 +71,8 @@ LEAD = """query($m: ID!, $p: String!) { lead(model: $m, profile: $p) {
   key score breakdown { points }
   prediction { leadModel version probability score
                factors { feature label value points logOdds } } } }"""
+BY_PREDICTION = """query($m: ID!, $after: String) { leads(model: $m, first: 500, after: $after) {
+  edges { node { key score } } pageInfo { hasNextPage endCursor } } }"""
 LEADS = """query($m: ID!, $owner: String, $field: String!, $audience: ID) {
   leads(model: $m, owner: $owner, ownerField: $field, audience: $audience, first: 500) {
     edges { node { key } } pageInfo { hasNextPage } } }"""
@@ -254,6 +256,20 @@ def test_train_measure_publish_score_and_explain(
     assert all((f["points"] > 0) == (f["logOdds"] > 0) for f in factors if f["logOdds"])
     assert all(f["feature"] in version["features"] for f in factors)
     assert sum(b["points"] for b in lead["breakdown"]) == lead["score"]  # the rules beside it
+
+    # the lead model lists leads by predicted score, with no rule breakdown
+    listed, after = [], None
+    while True:
+        page = sales.data(BY_PREDICTION, m=gid, after=after)["leads"]
+        listed += [(e["node"]["score"], e["node"]["key"]) for e in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert listed == sorted(((float(s), k) for k, (_, s) in written.items()),
+                            key=lambda t: (-t[0], t[1]))  # fmt: skip
+    alone = sales.data(LEAD, m=gid, p=top)["lead"]
+    assert (alone["score"], alone["breakdown"]) == (written[top][1], [])
+    assert alone["prediction"] == prediction
 
     history = "MATCH (h:_ScoreHistory {modelId: $id}) RETURN count(h) AS n"
     entries = empty_graph.execute_query(history, id=model_id).records[0]["n"]

@@ -22,7 +22,8 @@ from server.api.leads.types import (
     masked_properties,
     model_connection,
 )
-from server.leads.records import ScoreModelRecord
+from server.leads.reads import PREDICTIVE
+from server.predict import store as lead_models
 
 DEFAULT_PAGE = 50
 OWNER = "Only leads whose `ownerField` equals this value."
@@ -33,13 +34,18 @@ OWNER_FIELD = (
 AUDIENCE = "Only current members of this segment (a segment of the model's entity)."
 
 
-async def _model(info: Info, model: strawberry.ID) -> ScoreModelRecord:
-    """Raises ApiError(BAD_USER_INPUT) for an id that names no score model."""
-    model_id = decode_gid(str(model), "ScoreModel")
-    found = await domain.get_model(info.context.deps, model_id) if model_id else None
-    if found is None:
-        raise ApiError(ErrorCode.BAD_USER_INPUT, "no such score model")
-    return found
+async def _model(info: Info, model: strawberry.ID) -> domain.Scored:
+    """A points model's or a lead model's global id. Raises ApiError(BAD_USER_INPUT) for an
+    id that names neither."""
+    deps = info.context.deps
+    points_id, lead_id = decode_gid(str(model), "ScoreModel"), decode_gid(str(model), "LeadModel")
+    found = await domain.get_model(deps, points_id) if points_id else None
+    if found is not None:
+        return domain.Scored(found.id, found.entity)
+    predictive = await lead_models.get_model(deps.db, lead_id) if lead_id else None
+    if predictive is not None:
+        return domain.Scored(predictive.id, predictive.entity, PREDICTIVE)
+    raise ApiError(ErrorCode.BAD_USER_INPUT, "no such score model or lead model")
 
 
 @strawberry.type
@@ -59,7 +65,10 @@ class LeadQueries:
 
     @field(
         "Leads a model scored, best score first (ties by key); filter by grade, sales-ready, "
-        "owner and audience. PII properties are masked unless the caller holds READ_PII.",
+        "owner and audience. `model` is a points model (ordered by leadScore) or a lead model "
+        "(by predictedScore; grade and sales-ready are then the points model's, and there is no "
+        "rule breakdown). PII properties are masked unless "
+        "the caller holds READ_PII.",
         requires=Permission.READ_SCORES,
     )
     async def leads(
@@ -87,7 +96,8 @@ class LeadQueries:
         return lead_connection(info, found, rows, size, after)
 
     @field(
-        "One profile's score under a model (null if it has none).", requires=Permission.READ_SCORES
+        "One profile's score under a points model or a lead model (null if it has none).",
+        requires=Permission.READ_SCORES,
     )
     async def lead(self, info: Info, model: strawberry.ID, profile: str) -> Lead | None:
         found = await _model(info, model)

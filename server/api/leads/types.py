@@ -252,7 +252,7 @@ def masked_properties(info: Info, entity: str, rows: list[LeadRow]) -> frozenset
 
 
 def lead_connection(
-    info: Info, model: ScoreModelRecord, rows: list[LeadRow], first: int, after: str | None
+    info: Info, model: domain.Scored, rows: list[LeadRow], first: int, after: str | None
 ) -> LeadConnection:
     shown = rows[:first]
     masked = masked_properties(info, model.entity, shown)
