@@ -34,7 +34,7 @@ async def audience_keys(db: Db, model: CompiledPredict) -> list[Key]:
         found = await leads_graph.all_keys(db, model.entity)
     else:
         found = await leads_graph.read_keys(db, model.audience.cypher, model.audience.params)
-    return sorted(found)
+    return sorted(k for k in found if k is not None)
 
 
 async def discover_categories(

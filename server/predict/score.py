@@ -71,7 +71,18 @@ async def score(
     env: PredictEnv, model_id: str, now: datetime | None = None
 ) -> ScoreRunRecord | None:
     """Score the audience with the published version. None when the model is missing or not
-    published. Raises NotScorable, Neo4j errors."""
+    published. Raises NotScorable (published as phase FAILED first), Neo4j errors."""
+    progress = Progress(env, model_id, "score", time.monotonic())
+    try:
+        return await _score(env, model_id, now, progress)
+    except NotScorable as exc:
+        await progress("FAILED", 100, error=str(exc))
+        raise
+
+
+async def _score(
+    env: PredictEnv, model_id: str, now: datetime | None, progress: Progress
+) -> ScoreRunRecord | None:
     at = now or datetime.now(UTC)
     at = at.replace(microsecond=at.microsecond // 1000 * 1000)
     model = await store.get_model(env.db, model_id)
@@ -83,7 +94,6 @@ async def score(
     compiled, problems = compile_predict(version.spec, env.schema, now=at)
     if compiled is None:
         raise NotScorable("; ".join(f"{p.code}: {p.message}" for p in problems))
-    progress = Progress(env, model_id, "score", time.monotonic())
     await progress("READING")
     try:
         trained = await load_version(env.db, model_id, version.version)
@@ -104,7 +114,6 @@ async def score(
         predictions = await asyncio.to_thread(predict, trained, matrix)
     except ScoringError as exc:  # the schema's features no longer match the trained ones
         raise NotScorable(str(exc)) from exc
-    await leads_graph.ensure_score_index(env.db, compiled.entity)
     await _ensure_index(env.db, compiled.entity)
     previous = await _stored(env.db, compiled.entity)
     by = store.version_id(model_id, version.version)

@@ -341,7 +341,7 @@ def test_owner_and_audience_filters(
 
 
 def test_definition_problems_come_back_at_their_paths(
-    apps: tuple[Api, Api], schema_settings: Settings
+    apps: tuple[Api, Api], schema_settings: Settings, empty_graph: neo4j.Driver
 ) -> None:
     admin, _ = apps
 
@@ -381,3 +381,24 @@ def test_definition_problems_come_back_at_their_paths(
     assert found["training"]["phase"] == "FAILED"
     assert "INVALID_TRAINING_DATA" in found["training"]["error"]
     assert (found["latestVersion"], found["versions"]) == (0, [])
+
+    # an artifact that is not our pipeline is refused at scoring, reported, not retried
+    broken = admin.data(CREATE, input={"name": "broken", "definition": PREDICT})
+    broken_id = broken["createLeadModel"]["leadModel"]["id"]
+    admin.data(TRAIN, id=broken_id)
+    drain(schema_settings)
+    assert admin.data(PUBLISH, id=broken_id, v=1)["publishLeadModel"]["userErrors"] == []
+    empty_graph.execute_query(
+        "MATCH (v:_LeadModelVersion {modelId: $id}) SET v.artifact = $junk",
+        id=decode_gid(broken_id, "LeadModel"), junk=b"PK not a model",
+    )  # fmt: skip
+    admin.data(RUN, id=broken_id)
+    drain(schema_settings)
+    scoring = admin.data(
+        "query($id: ID!) { leadModel(id: $id) { scoring { phase error } } }", id=broken_id
+    )["leadModel"]["scoring"]  # fmt: skip
+    assert scoring["phase"] == "FAILED"
+    assert "INVALID_ARTIFACT" in scoring["error"]
+    assert empty_graph.execute_query(
+        "MATCH (l:Lead) WHERE l.predictedScore IS NOT NULL RETURN count(l) AS n"
+    ).records[0]["n"] == 0  # fmt: skip
