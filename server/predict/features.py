@@ -24,7 +24,7 @@ from server.store.evaluate import execute_read
 q = quote_identifier
 Key = str | int
 READ_TIMEOUT_S = 1800.0
-BATCH = 2_000
+BATCH = 5_000
 MAX_CATEGORY_VALUES = 6
 
 
@@ -67,14 +67,18 @@ async def feature_matrix(
 ) -> FeatureMatrix:  # fmt: skip
     """One row of the plan's features per key, as of `now`; `progress` gets the rows done."""
     cypher, constants = feature_query(schema, plan)
+    # one collected record per batch: the driver hydrates it faster than a record per lead
+    # (8,056 leads: 1.18-1.25 s against 1.30-1.46 s in batches of 2,000; 0.97 s of 5,000)
+    text = f"CALL () {{\n{cypher}\n}}\nRETURN collect(key) AS keys, collect(row) AS rows"
     params = {**constants, **time_params(now, plan.windows)}
     values = np.full((len(keys), len(plan.features)), np.nan)
     position = {k: i for i, k in enumerate(keys)}
     for start in range(0, len(keys), BATCH):
         batch = keys[start : start + BATCH]
-        found = await execute_read(db, cypher, {**params, "keys": batch}, READ_TIMEOUT_S)
-        for record in found:
-            values[position[record["key"]]] = np.array(record["row"], dtype=np.float64)
+        found = (await execute_read(db, text, {**params, "keys": batch}, READ_TIMEOUT_S))[0]
+        if found["keys"]:
+            rows = [position[k] for k in found["keys"]]
+            values[rows] = np.array(found["rows"], dtype=np.float64)
         if progress is not None:
             await progress(start + len(batch))
     labels = {f.name: f.label for f in plan.features}
