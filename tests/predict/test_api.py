@@ -402,3 +402,15 @@ def test_definition_problems_come_back_at_their_paths(
     assert empty_graph.execute_query(
         "MATCH (l:Lead) WHERE l.predictedScore IS NOT NULL RETURN count(l) AS n"
     ).records[0]["n"] == 0  # fmt: skip
+
+    # a segment as the audience: training sees only its members
+    source = empty_graph.execute_query(
+        "MATCH (l:Lead) RETURN l.source AS s, count(*) AS n ORDER BY n DESC, s LIMIT 1"
+    ).records[0]  # fmt: skip
+    text = f'segment Lead where source = "{source["s"]}"'
+    some = admin.data(CREATE, input={"name": "some", "definition": {**PREDICT, "audience": text}})
+    some_id = some["createLeadModel"]["leadModel"]["id"]
+    admin.data(TRAIN, id=some_id)
+    drain(schema_settings)
+    (trained,) = admin.data(MODEL, id=some_id)["leadModel"]["versions"]
+    assert trained["trainingRows"] + trained["metrics"]["rows"] == source["n"]
