@@ -4,11 +4,14 @@ prediction with its top factors."""
 
 from __future__ import annotations
 
+import json
 import math
+from collections.abc import AsyncGenerator
 from datetime import datetime
 from typing import Any, cast
 
 import strawberry
+from redis.asyncio import Redis
 from strawberry import relay
 from strawberry.scalars import JSON
 
@@ -21,6 +24,8 @@ from server.predict.store import LeadModelRecord, LeadVersionRecord
 from server.store.db import Db
 
 strawberry.enum(LeadModelState, description="A predictive model's lifecycle.")
+
+POLL_S = 1.0
 
 
 def lead_model_gid(model_id: str) -> str:
@@ -273,3 +278,47 @@ class LeadModelJobPayload:
     job_id: str | None
     queued: bool = strawberry.field(description="False when that run was already waiting.")
     user_errors: list[UserError]
+
+
+@strawberry.type(description="A lead model's training or scoring progress, as it changes.")
+class LeadModelProgressEvent:
+    lead_model: strawberry.ID
+    kind: str = strawberry.field(description="TRAIN or SCORE.")
+    phase: str
+    percent: int
+    seconds: float
+    version: int | None
+    error: str | None
+
+    @staticmethod
+    def of(event: dict[str, Any]) -> LeadModelProgressEvent:
+        return LeadModelProgressEvent(
+            lead_model=strawberry.ID(lead_model_gid(event["modelId"])),
+            kind=str(event["kind"]).upper(), phase=event["phase"],
+            percent=int(event.get("percent", 0)), seconds=float(event.get("seconds", 0.0)),
+            version=event.get("version"), error=event.get("error"),
+        )  # fmt: skip
+
+
+async def lead_model_events(
+    redis: Redis, model_id: str
+) -> AsyncGenerator[LeadModelProgressEvent, None]:
+    """The latest training and scoring states of a model, then every change (listening first,
+    as refreshProgress does, so nothing published in between is lost)."""
+    pubsub = redis.pubsub()
+    await pubsub.subscribe(jobs.CHANNEL)
+    try:
+        for kind in ("train", "score"):
+            latest = await jobs.read_progress(redis, kind, model_id)
+            if latest is not None:
+                yield LeadModelProgressEvent.of(latest)
+        while True:
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=POLL_S)
+            if message is None or message.get("type") != "message":
+                continue
+            event = json.loads(message["data"])
+            if event.get("modelId") == model_id:
+                yield LeadModelProgressEvent.of(event)
+    finally:
+        await pubsub.unsubscribe(jobs.CHANNEL)
+        await pubsub.aclose()  # type: ignore[no-untyped-call]
