@@ -130,6 +130,7 @@ async def create_model(
             spec=spec_to_json(spec), refs=list(references), cron=DEFAULT_CRON, now=now,
             actor=actor,
         )  # fmt: skip
+        await _link_references(tx, model_id)
         return to_model(dict(found[0]["m"]))
 
     try:
@@ -138,18 +139,37 @@ async def create_model(
         raise NameTaken(name) from exc
 
 
+async def _link_references(tx: Tx, model_id: str) -> None:
+    """`_READS` edges to the segments the definition's audience names (segment usage)."""
+    await rows(tx, "MATCH (:_LeadModel {id: $id})-[r:_READS]->() DELETE r", id=model_id)
+    await rows(
+        tx,
+        "MATCH (m:_LeadModel {id: $id}) UNWIND m.references AS name "
+        "MATCH (s:_Segment {name: name}) MERGE (m)-[:_READS]->(s)",
+        id=model_id,
+    )
+
+
 async def update_spec(
     db: Db, model_id: str, spec: PredictSpec, entity: str, references: tuple[str, ...],
     now: datetime,
 ) -> LeadModelRecord | None:  # fmt: skip
     """A new definition for the next training (trained versions keep their own)."""
-    return await _write_one(
-        db,
-        "MATCH (m:_LeadModel {id: $id}) SET m.spec = $spec, m.references = $refs, "
-        "m.entity = CASE WHEN m.publishedVersion IS NULL THEN $entity ELSE m.entity END, "
-        "m.updatedAt = $now RETURN m",
-        id=model_id, spec=spec_to_json(spec), refs=list(references), entity=entity, now=now,
-    )  # fmt: skip
+
+    async def work(tx: Tx) -> LeadModelRecord | None:
+        found = await rows(
+            tx,
+            "MATCH (m:_LeadModel {id: $id}) SET m.spec = $spec, m.references = $refs, "
+            "m.entity = CASE WHEN m.publishedVersion IS NULL THEN $entity ELSE m.entity END, "
+            "m.updatedAt = $now RETURN m",
+            id=model_id, spec=spec_to_json(spec), refs=list(references), entity=entity, now=now,
+        )  # fmt: skip
+        if not found:
+            return None
+        await _link_references(tx, model_id)
+        return to_model(dict(found[0]["m"]))
+
+    return await db.write(work)
 
 
 async def _write_one(db: Db, query: LiteralString, **params: Any) -> LeadModelRecord | None:

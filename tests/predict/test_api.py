@@ -331,6 +331,14 @@ def test_owner_and_audience_filters(
     assert sorted(added["changedKeys"]) == chosen
     assert keys(audience=segment["segment"]["id"]) == set(chosen)
     assert keys(audience=segment["segment"]["id"], owner="nobody", field="source") == set()
+    reading = {**PREDICT, "audience": "segment Lead where in segment chosen_leads"}
+    made_model = admin.data(CREATE, input={"name": "reads_chosen", "definition": reading})
+    assert made_model["createLeadModel"]["userErrors"] == []
+    dependents = admin.data(
+        "query($id: ID!) { segment(id: $id) { dependents { kind name } } }",
+        id=segment["segment"]["id"],
+    )["segment"]["dependents"]  # fmt: skip
+    assert dependents == [{"kind": "LEAD_MODEL", "name": "reads_chosen"}]
     customers = admin.data(
         "mutation($input: CreateSegmentInput!) { createSegment(input: $input) { "
         "segment { id } } }", input={"name": "oslo", "audience": "Customer",
