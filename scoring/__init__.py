@@ -7,7 +7,14 @@
   explanations (`explain_rows`), skops artifacts (`save_model`, `load_model`, `MODELS`).
 """
 
-from scoring.artifact import MODELS, ModelCache, load_model, save_model
+from scoring.artifact import (
+    MODELS,
+    ModelCache,
+    load_model,
+    model_from_bytes,
+    model_to_bytes,
+    save_model,
+)
 from scoring.errors import ScoringError, ScoringErrorCode, ScoringIssue
 from scoring.explain import Contribution, RowExplanation, explain_rows, feature_influence
 from scoring.grades import Grade, GradeScale, build_grade_scale
@@ -46,7 +53,7 @@ __all__ = [
     "PointsScore", "RowExplanation", "RuleFacts", "SalesReadyState", "ScoringError",
     "ScoringErrorCode", "ScoringIssue", "TrainedModel", "TrainingConfig", "TrainingResult",
     "build_grade_scale", "build_matrix", "build_points_model", "compare_scorers", "data_hash",
-    "explain_rows", "feature_influence", "holdout_metrics", "load_model", "precision_at_top",
-    "predict_probabilities", "save_model", "score_profile", "to_scores", "train_model",
-    "transitioned", "update_sales_ready",
+    "explain_rows", "feature_influence", "holdout_metrics", "load_model", "model_from_bytes",
+    "model_to_bytes", "precision_at_top", "predict_probabilities", "save_model", "score_profile",
+    "to_scores", "train_model", "transitioned", "update_sales_ready",
 ]  # fmt: skip

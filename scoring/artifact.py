@@ -37,6 +37,32 @@ def save_model(model: TrainedModel, path: str | Path) -> Path:
     return target
 
 
+def model_to_bytes(model: TrainedModel) -> bytes:
+    """The same content as a model file, as bytes (stored in the database by the server)."""
+    metadata = json.dumps(model.metadata.to_dict(), sort_keys=True)
+    return bytes(sio.dumps({"estimator": model.estimator, "metadata": metadata}))
+
+
+def model_from_bytes(data: bytes, where: str = "artifact") -> TrainedModel:
+    """Read `model_to_bytes` output, trusting only the pipeline's own types.
+
+    Raises ScoringError(INVALID_ARTIFACT) as load_model does.
+    """
+    try:
+        untrusted = set(sio.get_untrusted_types(data=data)) - set(TRUSTED_TYPES)
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise ScoringError.one(ScoringErrorCode.INVALID_ARTIFACT, str(exc), where) from exc
+    if untrusted:
+        found = ", ".join(sorted(untrusted)[:5])
+        raise ScoringError.one(ScoringErrorCode.INVALID_ARTIFACT, "untrusted types", found)
+    try:
+        content = sio.loads(data, trusted=list(TRUSTED_TYPES))
+        metadata = _metadata_from_dict(json.loads(content["metadata"]))
+    except (KeyError, TypeError, ValueError, zipfile.BadZipFile) as exc:
+        raise ScoringError.one(ScoringErrorCode.INVALID_ARTIFACT, str(exc), where) from exc
+    return TrainedModel(content["estimator"], metadata)
+
+
 def load_model(path: str | Path) -> TrainedModel:
     """Read a model file, trusting only the pipeline's own types.
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from scoring.matrix import FeatureMatrix, Floats
 from scoring.model import TrainedModel, aligned_values
@@ -90,6 +91,41 @@ def explain_rows(
         )  # fmt: skip
         out.append(RowExplanation(key, score / 100, score, base_score, picked))
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class TopContributions:
+    """`explain_rows` for many rows as arrays: row i's j-th largest contribution is feature
+    `features[i, j]` (a column of the model), worth `log_odds[i, j]` and `points[i, j]`."""
+
+    base_score: float
+    scores: Floats  # (rows,) 100 * probability, unrounded
+    features: npt.NDArray[np.intp]  # (rows, top)
+    values: Floats  # (rows, top) the raw feature values (NaN if missing)
+    log_odds: Floats  # (rows, top)
+    points: Floats  # (rows, top)
+
+
+def top_contributions(
+    model: TrainedModel, matrix: FeatureMatrix, *, top: int = 5
+) -> TopContributions:
+    """The same numbers as `explain_rows`, without a Python loop per row (scoring runs explain
+    every profile: 1M rows in seconds rather than minutes). top=0: all features.
+
+    Raises ScoringError(FEATURE_MISMATCH) when the matrix lacks the model's features.
+    """
+    found = contributions(model, matrix)
+    terms = found.log_odds
+    total = terms.sum(axis=1)
+    scores = 100 * expit(found.baseline + total)
+    base_score = 100 * float(expit(found.baseline))
+    flat = np.abs(total) < 1e-12
+    share = np.divide(scores - base_score, np.where(flat, 1.0, total))
+    share[flat] = 0.0
+    order = np.argsort(-np.abs(terms), axis=1, kind="stable")[:, : top or None]
+    picked = np.take_along_axis(terms, order, axis=1)
+    values = np.take_along_axis(aligned_values(model, matrix), order, axis=1)
+    return TopContributions(base_score, scores, order, values, picked, picked * share[:, None])
 
 
 def _points_per_log_odds(terms: Floats, score_change: float) -> float:

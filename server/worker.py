@@ -34,6 +34,11 @@ from server.live.records import Change
 from server.live.webhooks import MAX_TRIES as WEBHOOK_TRIES
 from server.live.webhooks import deliver, queue_deliveries
 from server.outgoing import OutgoingPolicy
+from server.predict import jobs as predict_jobs
+from server.predict.score import NotScorable
+from server.predict.score import score as score_with_prediction
+from server.predict.train import NotTrainable, PredictEnv
+from server.predict.train import train as train_prediction
 from server.refresh import liveness
 from server.refresh.claims import SegmentBusy
 from server.refresh.config import RefreshSettings
@@ -91,6 +96,8 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx.setdefault("export_env", ExportEnv(db=db, schema=schema, root=settings.exports_dir))
     publish = score_jobs.redis_publisher(ctx["redis"])
     ctx.setdefault("score_env", ScoreEnv(db=db, schema=schema, publish=publish))
+    predict_publish = predict_jobs.redis_publisher(ctx["redis"])
+    ctx.setdefault("predict_env", PredictEnv(db=db, schema=schema, publish=predict_publish))
     ctx["worker_id"] = worker_id = liveness.new_worker_id()
     running: set[str] = set()
     ctx["running"] = running
@@ -251,6 +258,7 @@ async def scheduled_refresh(ctx: dict[str, Any]) -> str | None:
     await wake_if_waiting(ctx["redis"])  # changes whose applier was lost with a worker
     await clock.wake_clock(ctx["redis"])  # segments new to the clock; a lost deferred run
     await score_jobs.score_tick(ctx["redis"], ctx["score_env"].db, now)
+    await predict_jobs.score_tick(ctx["redis"], ctx["predict_env"].db, now)
     await purge_all_deleted(ctx["export_env"].db)  # memberships of deletes a crash cut short
     return submitted.job_id if submitted else None
 
@@ -259,6 +267,33 @@ async def score_model(ctx: dict[str, Any], model_id: str) -> dict[str, Any] | No
     """Score one published model (job id `score:{model id}:{version}`); idempotent."""
     run = await _retrying(ctx, lambda: score_one_model(ctx["score_env"], model_id))
     return None if run is None else {"runId": run.id, "scored": run.scored, "changed": run.changed}
+
+
+async def train_lead_model(ctx: dict[str, Any], model_id: str, actor: str) -> dict[str, Any]:
+    """Train the predictive model's next version (job id `train:{model id}`). Data that cannot
+    train (one class only) is reported, not retried: a retry would fail the same way."""
+    try:
+        env = ctx["predict_env"]
+        version = await _retrying(ctx, lambda: train_prediction(env, model_id, actor))
+    except NotTrainable as exc:
+        log.warning("lead model %s not trained: %s", model_id, exc)
+        return {"error": str(exc)}
+    return {} if version is None else {"version": version.version}
+
+
+async def score_lead_model(ctx: dict[str, Any], model_id: str) -> dict[str, Any] | None:
+    """Score with the published predictive version (job id `predict:{model id}:{version}`)."""
+    try:
+        run = await _retrying(ctx, lambda: score_with_prediction(ctx["predict_env"], model_id))
+    except NotScorable as exc:
+        log.warning("lead model %s not scored: %s", model_id, exc)
+        return {"error": str(exc)}
+    return None if run is None else {"runId": run.id, "scored": run.scored, "changed": run.changed}
+
+
+def lead_model_functions() -> list[Any]:
+    return [func(train_lead_model, timeout=3600, max_tries=3, keep_result=3600),
+            func(score_lead_model, timeout=3600, max_tries=3, keep_result=3600)]  # fmt: skip
 
 
 def redis_settings(settings: Settings) -> RedisSettings:
@@ -294,7 +329,8 @@ class WorkerSettings:
     functions: ClassVar[list[Any]] = [import_csv, *refresh_functions(_REFRESH),
                                       *export_functions(), *live_functions(),
                                       func(score_model, timeout=3600, max_tries=3,
-                                           keep_result=3600)]  # fmt: skip
+                                           keep_result=3600),
+                                      *lead_model_functions()]  # fmt: skip
     cron_jobs: ClassVar[list[Any]] = [
         cron(scheduled_refresh, minute=None, second=0, unique=True, run_at_startup=True,
              timeout=300, keep_result=0),

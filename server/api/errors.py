@@ -70,6 +70,7 @@ class UserErrorCode(StrEnum):
     MODEL_CONFLICT = "MODEL_CONFLICT"  # another published score model scores that entity
     NOT_PUBLISHED = "NOT_PUBLISHED"  # a score model that must be published is not
     UNKNOWN_FEATURE = "UNKNOWN_FEATURE"
+    NOT_TRAINED = "NOT_TRAINED"  # a lead model version that does not exist (not trained yet)
     URL_NOT_ALLOWED = "URL_NOT_ALLOWED"  # a private/loopback address not in OUTGOING_ALLOW
 
 

@@ -29,6 +29,7 @@ from server.api.exports.queries import ExportQueries
 from server.api.exports.types import Export
 from server.api.graph_schema import GraphSchemaQueries
 from server.api.leads.mutations import LeadMutations
+from server.api.leads.prediction import LeadModelMutations, LeadModelQueries
 from server.api.leads.queries import LeadQueries
 from server.api.live import LiveMutations, LiveQueries
 from server.api.segments.differentiator_types import DifferentiatorQueries
@@ -69,6 +70,7 @@ class Query(
     AccessQueries,
     LiveQueries,
     LeadQueries,
+    LeadModelQueries,
     NodeQueries,
 ):
     pass
@@ -83,6 +85,7 @@ class Mutation(
     LiveMutations,
     AccessMutations,
     LeadMutations,
+    LeadModelMutations,
 ):
     pass
 

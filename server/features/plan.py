@@ -148,7 +148,9 @@ def plan_features(
 
 # Written by the engine's lead scoring (server/leads/schema_attributes.py): a model reading
 # them would learn the points model back, or its own earlier output.
-ENGINE_OWNED = frozenset({"leadscore", "leadgrade", "salesready", "salesreadyat"})
+ENGINE_OWNED = frozenset(
+    {"leadscore", "leadgrade", "salesready", "salesreadyat", "leadprobability", "predictedscore"}
+)
 
 
 def _usable(e: Entity, banned: set[str]) -> list[Attribute]:

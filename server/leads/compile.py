@@ -100,6 +100,14 @@ def compile_model(
                          referenced_segments=tuple(sorted(refs))), []  # fmt: skip
 
 
+def compile_audience(
+    text: str, schema: GraphSchema, now: dt.datetime | None, field: Field
+) -> tuple[Entity | None, CompiledSegment | None, list[Diagnostic]]:
+    """An audience (entity name or segment text): its entity and, for segment text, the
+    compiled segment; or diagnostics at `field`. Predictive models share it."""
+    return _audience(text, schema, now, field)
+
+
 def _audience(
     text: str, schema: GraphSchema, now: dt.datetime | None, field: Field
 ) -> tuple[Entity | None, CompiledSegment | None, list[Diagnostic]]:

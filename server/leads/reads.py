@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from graph_schema import quote_identifier as q
-from graph_schema.model import Entity
+from graph_schema.engine_labels import MEMBER_REL, SEGMENT_LABEL
+from graph_schema.model import Attribute, Entity, Relationship
 from server.leads import schema_attributes as a
 from server.leads.records import HistoryEntry
+from server.refresh.graph import compiled
 from server.store.db import Db
 from server.store.members import plain_value
 from server.store.pages import InvalidCursor
@@ -27,6 +29,10 @@ class LeadRow:
     rule_points: tuple[float, ...]
     version: int
     properties: dict[str, Any]  # the profile's own attributes, JSON-ready
+    # what the published predictive model wrote: "{model id}:{version}" and its top factors
+    # (positions in the version's features, points, log-odds, values)
+    predicted_by: str | None = None
+    factors: tuple[list[int], list[float], list[float], list[float]] | None = None
 
 
 def encode_cursor(score: float, key: Any) -> str:
@@ -42,22 +48,91 @@ def decode_cursor(cursor: str) -> tuple[float, Any]:
         raise InvalidCursor("not a cursor of this list") from exc
 
 
-def _to_row(props: dict[str, Any], key_name: str) -> LeadRow:
-    scored_by = str(props.get(a.SCORED_BY) or ":0")
+@dataclass(frozen=True, slots=True)
+class Scorer:
+    """Which written score a list orders by: the points model's or the predictive model's."""
+
+    score: str  # the property holding the score
+    by: str  # the property naming "{model id}:{version}"
+
+
+POINTS = Scorer(a.LEAD_SCORE, a.SCORED_BY)
+PREDICTIVE = Scorer(a.PREDICTED_SCORE, a.PREDICTED_BY)
+
+
+def _to_row(props: dict[str, Any], key_name: str, scorer: Scorer = POINTS) -> LeadRow:
+    scored_by = str(props.get(scorer.by) or ":0")
     own = {k: plain_value(v) for k, v in props.items() if not k.startswith("_")}
     return LeadRow(
-        key=props[key_name], score=props[a.LEAD_SCORE], grade=props.get(a.LEAD_GRADE),
+        key=props[key_name], score=float(props[scorer.score]), grade=props.get(a.LEAD_GRADE),
         sales_ready=bool(props.get(a.SALES_READY)), sales_ready_at=props.get(a.SALES_READY_AT),
         rule_points=tuple(props.get(a.RULE_POINTS) or ()),
         version=int(scored_by.rsplit(":", 1)[1]), properties=own,
+        predicted_by=props.get(a.PREDICTED_BY), factors=_factors(props),
     )  # fmt: skip
 
 
-def _page_text(entity: Entity) -> str:
-    p, score, key = "p", f"p.{q(a.LEAD_SCORE)}", f"p.{q(entity.key)}"
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Owner:
+    """Leads owned by `value`: the profile's own attribute (`relationship` None) or an
+    attribute of the entity one to-one step away (`Contact -WORKS_AT-> Account.ownerId`).
+    Every name here comes from the schema; the value is a parameter."""
+
+    attribute: Attribute
+    value: Any
+    relationship: Relationship | None = None
+    outgoing: bool = True
+    target: Entity | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Audience:
+    """Leads that are current members of a segment (its active version)."""
+
+    segment_id: str
+    version: int
+
+
+def _owner_condition(owner: Owner | None) -> str:
+    if owner is None:
+        return ""
+    if owner.relationship is None or owner.target is None:
+        return f"AND p.{q(owner.attribute.name)} = $owner "
+    rel = f"-[:{q(owner.relationship.type)}]->" if owner.outgoing else (
+        f"<-[:{q(owner.relationship.type)}]-")  # fmt: skip
+    return (f"AND EXISTS {{ MATCH (p){rel}(o:{q(owner.target.label)}) "
+            f"WHERE o.{q(owner.attribute.name)} = $owner }} ")  # fmt: skip
+
+
+def _audience_condition(audience: Audience | None) -> str:
+    if audience is None:
+        return ""
     return (
-        f"MATCH ({p}:{q(entity.label)}) WHERE {score} IS NOT NULL "
-        f"AND {p}.{q(a.SCORED_BY)} STARTS WITH $prefix "
+        f"AND EXISTS {{ MATCH (:{SEGMENT_LABEL} {{id: $segment}})-[m:{MEMBER_REL}]->(p) "
+        "WHERE m.since <= $segmentVersion "
+        "AND (m.until IS NULL OR m.until > $segmentVersion) } "
+    )
+
+
+def _factors(
+    props: dict[str, Any],
+) -> tuple[list[int], list[float], list[float], list[float]] | None:
+    parts = (a.FACTORS, a.FACTOR_POINTS, a.FACTOR_LOG_ODDS, a.FACTOR_VALUES)
+    found = [props.get(name) for name in parts]
+    if None in found:
+        return None
+    features, points, log_odds, values = (list(f or ()) for f in found)
+    return features, points, log_odds, values
+
+
+def _page_text(
+    entity: Entity, owner: Owner | None, audience: Audience | None, scorer: Scorer
+) -> str:
+    p, score, key = "p", f"p.{q(scorer.score)}", f"p.{q(entity.key)}"
+    filters = _owner_condition(owner) + _audience_condition(audience)
+    return (
+        f"MATCH ({p}:{q(entity.label)}) WHERE {score} IS NOT NULL {filters}"
+        f"AND {p}.{q(scorer.by)} STARTS WITH $prefix "
         f"AND ($grade IS NULL OR {p}.{q(a.LEAD_GRADE)} = $grade) "
         f"AND ($ready IS NULL OR coalesce({p}.{q(a.SALES_READY)}, false) = $ready) "
         f"AND ($score IS NULL OR {score} < $score OR ({score} = $score AND {key} > $key)) "
@@ -67,23 +142,28 @@ def _page_text(entity: Entity) -> str:
 
 async def leads_page(
     db: Db, entity: Entity, model_id: str, *, grade: str | None, sales_ready: bool | None,
-    first: int, after: str | None,
+    first: int, after: str | None, owner: Owner | None = None, audience: Audience | None = None,
+    scorer: Scorer = POINTS,
 ) -> list[LeadRow]:  # fmt: skip
     """Up to `first` + 1 leads after the cursor, best score first. Raises InvalidCursor."""
     score, key = decode_cursor(after) if after else (None, None)
     params = {"prefix": f"{model_id}:", "grade": grade, "ready": sales_ready, "score": score,
-              "key": key, "limit": first + 1}  # fmt: skip
-    found = await db.read(_page_text(entity), **params)
-    return [_to_row(dict(r["props"]), entity.key) for r in found]
+              "key": key, "limit": first + 1, "owner": owner.value if owner else None,
+              "segment": audience.segment_id if audience else None,
+              "segmentVersion": audience.version if audience else None}  # fmt: skip
+    found = await db.read(compiled(_page_text(entity, owner, audience, scorer)), **params)
+    return [_to_row(dict(r["props"]), entity.key, scorer) for r in found]
 
 
-async def lead(db: Db, entity: Entity, model_id: str, key: Any) -> LeadRow | None:
+async def lead(
+    db: Db, entity: Entity, model_id: str, key: Any, scorer: Scorer = POINTS
+) -> LeadRow | None:
     text = (
         f"MATCH (p:{q(entity.label)} {{{q(entity.key)}: $key}}) "
-        f"WHERE p.{q(a.SCORED_BY)} STARTS WITH $prefix RETURN properties(p) AS props"
+        f"WHERE p.{q(scorer.by)} STARTS WITH $prefix RETURN properties(p) AS props"
     )
-    found = await db.read(text, key=key, prefix=f"{model_id}:")
-    return _to_row(dict(found[0]["props"]), entity.key) if found else None
+    found = await db.read(compiled(text), key=key, prefix=f"{model_id}:")
+    return _to_row(dict(found[0]["props"]), entity.key, scorer) if found else None
 
 
 async def history(db: Db, model_id: str, key: Any, first: int) -> list[HistoryEntry]:

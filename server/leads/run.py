@@ -91,6 +91,11 @@ class Facts:
     ages: dict[str, dict[Any, list[float]]] = field(default_factory=dict)  # half-life rules
 
 
+async def read_facts(db: Db, compiled: CompiledModel) -> Facts:
+    """Every rule's matches over the graph (the predictive models' comparison reads them)."""
+    return await _facts(db, compiled)
+
+
 async def _facts(db: Db, compiled: CompiledModel) -> Facts:
     if compiled.audience is None:
         audience = await graph.all_keys(db, compiled.entity)

@@ -17,9 +17,20 @@ LEAD_SCORE = "leadScore"
 LEAD_GRADE = "leadGrade"
 SALES_READY = "salesReady"
 SALES_READY_AT = "salesReadyAt"
+LEAD_PROBABILITY = "leadProbability"  # the published predictive model's calibrated probability
+PREDICTED_SCORE = "predictedScore"  # the same as a 0-100 score
 # Engine bookkeeping on scored profiles, not in the schema (names start with `_`).
 RULE_POINTS = "_leadScoreRules"  # points per rule, in the model version's rule order
 SCORED_BY = "_leadScoreModel"  # "{model id}:{version}"
+# The features that moved the predicted score most, as parallel lists: the features' positions
+# in the version's feature list (names and labels are read from the version), their score
+# points, log-odds and the lead's values (NaN: missing). Lists, not JSON: 1M rows of JSON took
+# longer to print than the model took to score them.
+FACTORS = "_leadFactors"
+FACTOR_POINTS = "_leadFactorPoints"
+FACTOR_LOG_ODDS = "_leadFactorLogOdds"
+FACTOR_VALUES = "_leadFactorValues"
+PREDICTED_BY = "_leadPredictedBy"  # "{lead model id}:{version}"
 
 SCORE_ATTRIBUTES = (
     Attribute(name=LEAD_SCORE, type=AttrType.FLOAT, indexed=True,
@@ -29,6 +40,10 @@ SCORE_ATTRIBUTES = (
               description="At or above the model's sales-ready threshold (engine-owned)."),
     Attribute(name=SALES_READY_AT, type=AttrType.DATETIME,
               description="When the lead last became sales-ready (engine-owned)."),
+    Attribute(name=LEAD_PROBABILITY, type=AttrType.FLOAT,
+              description="Predictive model's probability of the outcome (engine-owned)."),
+    Attribute(name=PREDICTED_SCORE, type=AttrType.INTEGER, indexed=True,
+              description="Predictive model's 0-100 score (engine-owned)."),
 )  # fmt: skip
 
 

@@ -36,6 +36,10 @@ STATEMENTS: tuple[LiteralString, ...] = (
     "FOR (v:_ScoreModelVersion) ON (v.modelId, v.version)",
     "CREATE INDEX _score_history IF NOT EXISTS FOR (h:_ScoreHistory) ON (h.modelId, h.key)",
     "CREATE INDEX _score_run IF NOT EXISTS FOR (r:_ScoreRun) ON (r.modelId, r.at)",
+    "CREATE CONSTRAINT _lead_model_id IF NOT EXISTS FOR (m:_LeadModel) REQUIRE m.id IS UNIQUE",
+    "CREATE CONSTRAINT _lead_model_name IF NOT EXISTS FOR (m:_LeadModel) REQUIRE m.name IS UNIQUE",
+    "CREATE CONSTRAINT _lead_model_version IF NOT EXISTS "
+    "FOR (v:_LeadModelVersion) REQUIRE v.id IS UNIQUE",
     # Member pages walk one segment's memberships in key order straight from this index.
     "CREATE INDEX _member_segment_key IF NOT EXISTS FOR ()-[m:_MEMBER]-() ON (m.segmentId, m.key)",
 )

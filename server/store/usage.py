@@ -1,6 +1,7 @@
 """Who depends on a segment: other segments reading it, the exports carrying it
 (`(:_Export)-[:_EXPORTS]->(:_Segment)`, see server/exports/store.py), the score models whose
-rules read it (`(:_ScoreModel)-[:_READS]->`, server/leads/store.py), and external consumers
+rules read it (`(:_ScoreModel)-[:_READS]->`, server/leads/store.py), the lead models whose
+audience reads it (`(:_LeadModel)-[:_READS]->`, server/predict/store.py), and external consumers
 registered through the API (campaigns, journeys, exports elsewhere) as `_SegmentUsage` nodes:
 
     (:_SegmentUsage {id, segmentId, kind, consumer, description, createdAt, createdBy})
@@ -41,6 +42,8 @@ async def dependents_in(tx: Tx, segment_id: str) -> list[Dependent]:
         "  RETURN 'EXPORT' AS kind, e.id AS id, e.name AS name, 'Export' AS node "
         "  UNION ALL MATCH (m:_ScoreModel)-[:_READS]->(t) "
         "  RETURN 'SCORE_MODEL' AS kind, m.id AS id, m.name AS name, 'ScoreModel' AS node "
+        "  UNION ALL MATCH (m:_LeadModel)-[:_READS]->(t) "
+        "  RETURN 'LEAD_MODEL' AS kind, m.id AS id, m.name AS name, 'LeadModel' AS node "
         "  UNION ALL MATCH (u:_SegmentUsage)-[:_USES]->(t) "
         "  RETURN u.kind AS kind, u.id AS id, u.consumer AS name, 'SegmentUsage' AS node } "
         "RETURN kind, id, name, node ORDER BY kind, name, id",

@@ -17,6 +17,8 @@ from scoring import (
     ScoringErrorCode,
     TrainedModel,
     load_model,
+    model_from_bytes,
+    model_to_bytes,
     save_model,
 )
 from scoring import predict_probabilities as predict
@@ -54,3 +56,20 @@ def test_files_with_other_types_or_garbage_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ScoringError) as junk:
         load_model(tmp_path / "junk.skops")
     assert junk.value.code is ScoringErrorCode.INVALID_ARTIFACT
+
+
+def test_bytes_round_trip_as_the_file_and_refuse_the_same(
+    tmp_path: Path, synthetic_model: TrainedModel, synthetic_matrix: FeatureMatrix
+) -> None:
+    data = model_to_bytes(synthetic_model)
+    loaded = model_from_bytes(data)
+    assert loaded.metadata == synthetic_model.metadata
+    assert np.array_equal(predict(loaded, synthetic_matrix), predict(synthetic_model,
+                                                                     synthetic_matrix))  # fmt: skip
+    from_file = load_model(save_model(synthetic_model, tmp_path / "m.skops"))
+    assert np.array_equal(predict(from_file, synthetic_matrix), predict(loaded, synthetic_matrix))
+    odd = sio.dumps({"estimator": KMeans(n_clusters=2), "metadata": "{}"})
+    for bad in (odd, b"not a zip", data[: len(data) // 2]):
+        with pytest.raises(ScoringError) as caught:
+            model_from_bytes(bad, "m:1")
+        assert caught.value.code is ScoringErrorCode.INVALID_ARTIFACT

@@ -12,7 +12,7 @@ from scoring import (
     feature_influence,
     predict_probabilities,
 )
-from scoring.explain import contributions
+from scoring.explain import contributions, top_contributions
 
 
 def test_contributions_sum_to_the_calibrated_log_odds(
@@ -48,3 +48,21 @@ def test_the_planted_signal_moves_scores_most(
     assert len(top) == 2
     assert (top[0].feature, top[0].label) == ("strong", "Strong signal")
     assert top[0].value == matrix.values[extreme, 0]
+
+
+@pytest.mark.parametrize("top", [0, 1, 3])
+def test_array_explanations_equal_the_row_by_row_ones(
+    synthetic_model: TrainedModel, synthetic_matrix: FeatureMatrix, top: int
+) -> None:
+    model, matrix = synthetic_model, synthetic_matrix.rows(range(300))
+    rows = explain_rows(model, matrix, top=top)
+    found = top_contributions(model, matrix, top=top)
+    assert found.base_score == pytest.approx(rows[0].base_score)
+    assert found.scores == pytest.approx([r.score for r in rows])
+    names = model.metadata.feature_names
+    for i, row in enumerate(rows):
+        assert [names[j] for j in found.features[i]] == [c.feature for c in row.contributions]
+        assert found.log_odds[i] == pytest.approx([c.log_odds for c in row.contributions])
+        assert found.points[i] == pytest.approx([c.points for c in row.contributions])
+        assert np.array_equal(found.values[i], [c.value for c in row.contributions],
+                              equal_nan=True)  # fmt: skip

@@ -152,25 +152,38 @@ async def list_models(deps: Deps, first: int, after: str | None) -> list[ScoreMo
     return await store.list_models(deps.db, min(max(first, 0), deps.max_page_size), after)
 
 
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """The model a leads list or a lead is read under: a points model (ordered by
+    `leadScore`) or a predictive lead model (by `predictedScore`)."""
+
+    id: str
+    entity: str
+    scorer: reads.Scorer = reads.POINTS
+
+
 async def leads(
-    deps: Deps, model: ScoreModelRecord, grade: str | None, sales_ready: bool | None,
-    first: int, after: str | None,
+    deps: Deps, model: Scored, grade: str | None, sales_ready: bool | None,
+    first: int, after: str | None, *, owner: reads.Owner | None = None,
+    audience: reads.Audience | None = None,
 ) -> list[reads.LeadRow]:  # fmt: skip
     entity = deps.schema.require_entity(model.entity)
     size = min(max(first, 0), deps.max_page_size)
     try:
         return await reads.leads_page(deps.db, entity, model.id, grade=grade,
-                                      sales_ready=sales_ready, first=size, after=after)  # fmt: skip
+                                      sales_ready=sales_ready, first=size, after=after,
+                                      owner=owner, audience=audience,
+                                      scorer=model.scorer)  # fmt: skip
     except InvalidCursor as exc:
         raise ApiError(ErrorCode.INVALID_CURSOR, str(exc)) from exc
 
 
-async def lead(deps: Deps, model: ScoreModelRecord, profile: str) -> reads.LeadRow | None:
+async def lead(deps: Deps, model: Scored, profile: str) -> reads.LeadRow | None:
     entity = deps.schema.require_entity(model.entity)
     keys, problems = convert_keys(entity, [profile], ("profile",))
     if problems:
         raise ApiError(ErrorCode.BAD_USER_INPUT, problems[0].message)
-    return await reads.lead(deps.db, entity, model.id, keys[0])
+    return await reads.lead(deps.db, entity, model.id, keys[0], model.scorer)
 
 
 async def history(deps: Deps, model_id: str, key: Any, first: int) -> list[HistoryEntry]:

@@ -17,6 +17,8 @@ from server.access.masking import pii_columns
 from server.api.common import Span, field, page_info
 from server.api.context import Deps, Info
 from server.api.leads import domain
+from server.api.leads.prediction_types import LeadPrediction
+from server.leads import schema_attributes as a
 from server.leads.compile import Diagnostic
 from server.leads.reads import LeadRow, encode_cursor
 from server.leads.records import HistoryEntry, ScoreModelRecord, VersionRecord
@@ -210,6 +212,19 @@ class Lead:
             for i, (r, p) in enumerate(zip(rules, self.row.rule_points, strict=False))
         ]
 
+    @field(
+        "The published predictive model's probability, score and top factors (null when no "
+        "predictive model scored this profile).",
+        requires=None,
+    )
+    async def prediction(self, info: Info) -> LeadPrediction | None:
+        own = self.row.properties
+        probability, score = own.get(a.LEAD_PROBABILITY), own.get(a.PREDICTED_SCORE)
+        if probability is None or score is None:
+            return None
+        db = info.context.deps.db
+        return await LeadPrediction.read(db, self.row, float(probability), int(score))
+
     @field("Score changes, newest first.", requires=Permission.READ_SCORES)
     async def history(self, info: Info, first: int = 20) -> list[LeadScoreChange]:
         found = await domain.history(info.context.deps, self.model_id, self.row.key, first)
@@ -237,7 +252,7 @@ def masked_properties(info: Info, entity: str, rows: list[LeadRow]) -> frozenset
 
 
 def lead_connection(
-    info: Info, model: ScoreModelRecord, rows: list[LeadRow], first: int, after: str | None
+    info: Info, model: domain.Scored, rows: list[LeadRow], first: int, after: str | None
 ) -> LeadConnection:
     shown = rows[:first]
     masked = masked_properties(info, model.entity, shown)

@@ -35,6 +35,7 @@ class DependentKind(StrEnum):
     JOURNEY = "JOURNEY"
     EXPORT = "EXPORT"
     SCORE_MODEL = "SCORE_MODEL"
+    LEAD_MODEL = "LEAD_MODEL"  # a predictive model whose audience reads the segment
     OTHER = "OTHER"
 
 
