@@ -68,14 +68,16 @@ class LiveSegments:
 
 
 async def load_live(env: RefreshEnv) -> LiveSegments:
-    segments = {s.id: s for s in await load_segments(env.graph) if is_live(s)}
-    deps = await load_dependencies(env.graph)
+    # Three reads at once (every change pays them): all segments, their links, the texts.
+    every, deps, texts = await asyncio.gather(
+        load_segments(env.graph), load_dependencies(env.graph), _definitions(env)
+    )
+    segments = {s.id: s for s in every if is_live(s)}
     try:
         order = topological_order(list(segments), deps)
     except DependencyCycle:  # refused on save; the scheduled full refresh reports it
         order = []
-    texts = await _definitions(env, list(segments))
-    return LiveSegments(segments, deps, order, texts)
+    return LiveSegments(segments, deps, order, {k: texts[k] for k in segments if k in texts})
 
 
 async def apply_keys(
@@ -99,12 +101,15 @@ async def apply_keys(
                 keys |= moved.get(ref, set())
             if keys:
                 keyed[segment_id] = sorted(keys, key=str)
+        events = []
         for result in await _refresh(env, keyed, trigger, together):
             outcome = result.outcome
             outcomes.append(outcome)
             if outcome.status is RunStatus.SUCCESSFUL and (result.entered or result.exited):
                 moved[outcome.segment_id] = set(result.entered) | set(result.exited)
-                await announce(_membership_event(outcome, result))
+                events.append(_membership_event(outcome, result))
+        # One event per segment of the level: they are independent, so sent at once.
+        await asyncio.gather(*(announce(e) for e in events))
     return outcomes
 
 
@@ -135,12 +140,11 @@ def dependency_levels(order: list[str], deps: Mapping[str, Collection[str]]) -> 
     return [levels[n] for n in sorted(levels)]
 
 
-async def _definitions(env: RefreshEnv, ids: list[str]) -> dict[str, str]:
+async def _definitions(env: RefreshEnv) -> dict[str, str]:
     """Each segment's current definition text, in one query."""
     found = await env.graph.read(
-        "MATCH (s:_Segment)-[:_HAS_DEFINITION]->(d:_SegmentDefinition) WHERE s.id IN $ids "
-        "AND d.version = s.definitionVersion RETURN s.id AS id, d.text AS text",
-        ids=ids,
+        "MATCH (s:_Segment)-[:_HAS_DEFINITION]->(d:_SegmentDefinition) "
+        "WHERE d.version = s.definitionVersion RETURN s.id AS id, d.text AS text"
     )
     return {r["id"]: r["text"] for r in found}
 

@@ -16,14 +16,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+import weakref
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from server.refresh import group_claims, membership, runs
 from server.refresh.claims import ClaimLost, SegmentBusy, release_claim
-from server.refresh.definitions import DefinitionError
+from server.refresh.definitions import Compiler, DefinitionError
 from server.refresh.group_claims import Switch, Wanted
 from server.refresh.many_queries import evaluate_many
 from server.refresh.records import (
@@ -45,9 +46,9 @@ from server.refresh.refresh import (
 from server.refresh.segments import load_definitions, load_segments
 from server.refresh.sources import CypherSource
 
-# Restricted definitions per query: one round trip for a level's usual width, a query text
-# (and plan) of bounded size; wider levels send several such queries at once.
-EVALUATE_TOGETHER = 32
+# Restricted definitions per query: a few round trips for a wide level, a query text (and
+# plan) of bounded size; the chunks are sent at once.
+EVALUATE_TOGETHER = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,13 +105,41 @@ def _plan(
     if definition is None:
         return None
     try:
-        query = env.compiler(segment, definition, now)
+        query = _compiled(env, segment, definition, now)
         source = env.source(segment, query)
     except DefinitionError:
         return None  # refresh_segment records the failure on a run
     if not isinstance(source, CypherSource) or query.keys_cypher is None:
         return None
     return _Plan(segment, definition, query, keys)
+
+
+# Compiled definitions that do not follow the clock, per compiler (weakly: a compiler holds a
+# schema, and a test's compiler goes away with it): a round compiles tens of definitions,
+# ~1 ms each, at every change.
+_TIME_FREE: weakref.WeakKeyDictionary[Compiler, dict[tuple[Any, ...], MemberQuery]] = (
+    weakref.WeakKeyDictionary()
+)
+_TIME_FREE_MAX = 4096
+# Far enough for every relative window to move (as server.live.windows probes).
+_PROBE = timedelta(days=400, hours=1, minutes=1)
+
+
+def _compiled(
+    env: RefreshEnv, segment: SegmentInfo, definition: Definition, now: datetime
+) -> MemberQuery:
+    """The definition compiled at `now`: from the cache when it compiles to the same query at
+    any instant (no window, no `days ago`, no anniversary). Raises DefinitionError."""
+    known = _TIME_FREE.setdefault(env.compiler, {})
+    key = (segment.id, segment.type, segment.timezone, definition.version, definition.text)
+    if key in known:
+        return known[key]
+    query = env.compiler(segment, definition, now)
+    if env.compiler(segment, definition, now + _PROBE) == query:
+        if len(known) >= _TIME_FREE_MAX:
+            known.clear()
+        known[key] = query
+    return query
 
 
 def _run_props(plan: _Plan, trigger: str, now: datetime) -> dict[str, Any]:
@@ -179,9 +208,16 @@ async def _select_all(env: RefreshEnv, plans: list[_Plan]) -> list[set[Any] | Ba
     """Each plan's selected keys: a few definitions per query (`evaluate_many`), those queries
     at once; when one fails (a definition Neo4j refuses), that chunk's one by one, so only the
     bad one fails."""
-    chunks = [plans[i : i + EVALUATE_TOGETHER] for i in range(0, len(plans), EVALUATE_TOGETHER)]
+    # Alike definitions (one template, other thresholds) side by side: chunks of them print
+    # the same query text whichever segments they hold, so Neo4j plans each text once.
+    order = sorted(range(len(plans)), key=lambda i: plans[i].query.keys_cypher or "")
+    chunks = [[plans[i] for i in order[n : n + EVALUATE_TOGETHER]]
+              for n in range(0, len(order), EVALUATE_TOGETHER)]  # fmt: skip
     found = await asyncio.gather(*(_select_chunk(env, c) for c in chunks))
-    return [keys for chunk in found for keys in chunk]
+    selected: list[set[Any] | BaseException] = [set()] * len(plans)
+    for i, keys in zip(order, (keys for chunk in found for keys in chunk), strict=True):
+        selected[i] = keys
+    return selected
 
 
 async def _select_chunk(env: RefreshEnv, plans: list[_Plan]) -> list[set[Any] | BaseException]:
