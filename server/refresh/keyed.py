@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import uuid
 import weakref
 from collections.abc import AsyncIterator, Mapping
@@ -45,6 +46,8 @@ from server.refresh.refresh import (
 )
 from server.refresh.segments import load_definitions, load_segments
 from server.refresh.sources import CypherSource
+
+log = logging.getLogger("segments.refresh")
 
 # Restricted definitions per query: a few round trips for a wide level, a query text (and
 # plan) of bounded size; the chunks are sent at once.
@@ -155,11 +158,15 @@ async def _round(env: RefreshEnv, claimed: list[tuple[_Plan, Claim]]) -> list[Ke
         await _release_all(env, claimed, RunStatus.FAILED, "interrupted (job timeout or shutdown)")
         raise
     except Exception as exc:
-        if not is_transient(exc):
+        if is_transient(exc):
+            await _release_all(env, claimed, RunStatus.FAILED, f"retrying after: {exc}",
+                               RunStatus.QUEUED)  # fmt: skip
             raise
-        await _release_all(env, claimed, RunStatus.FAILED, f"retrying after: {exc}",
-                           RunStatus.QUEUED)  # fmt: skip
-        raise
+        # As refresh_segment does: the runs fail with the reason, the claims end now (fenced:
+        # one already switched is not touched), the caller goes on.
+        reason = describe_failure(exc)
+        log.exception("keyed round failed", extra={"segments": [c.segment_id for _, c in claimed]})
+        return [await _failed(env, claim, reason) for _, claim in claimed]
 
 
 @contextlib.asynccontextmanager
@@ -297,12 +304,22 @@ async def _after_switch(env: RefreshEnv, done: list[Switch]) -> None:
         return
     await asyncio.gather(*(env.publish(_done_event(s)) for s in done))
     keep = max(env.keep_versions, 2)  # see refresh._collect_garbage
-    await group_claims.collect_garbage(
-        env.graph, [s.claim.segment_id for s in done], keep_versions=keep,
-        keep_runs=max(env.keep_runs, keep), batch_size=env.batch_size,
-    )  # fmt: skip
+    await _collect_garbage(env, [s.claim.segment_id for s in done], keep)
     if sum(len(s.diff.entered) + len(s.diff.exited) for s in done) >= RESAMPLE_AFTER:
         await env.graph.auto("CALL db.resampleOutdatedIndexes()")
+
+
+async def _collect_garbage(env: RefreshEnv, segment_ids: list[str], keep: int) -> None:
+    """After the switch: a failure here leaves garbage for the next round, not a failed run."""
+    try:
+        await group_claims.collect_garbage(
+            env.graph, segment_ids, keep_versions=keep, keep_runs=max(env.keep_runs, keep),
+            batch_size=env.batch_size,
+        )  # fmt: skip
+    except Exception as exc:
+        if is_transient(exc):
+            raise
+        log.exception("garbage collection failed", extra={"segments": segment_ids})
 
 
 def _done_event(s: Switch) -> dict[str, Any]:
