@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     # Live data: the change applier's lock, renewed while it works; a killed applier's changes
     # wait at most this long for the next one.
     live_lock_ms: int = 10_000
+    # Apply a change segment after segment (one claim, evaluation and switch each) instead of
+    # a dependency level per round: the path before rounds, kept for bench/live's comparison.
+    live_one_by_one: bool = False
 
     # Outgoing HTTP (webhooks, HTTP exports) reaches public addresses only; these host names
     # and networks (comma-separated, e.g. "hooks.internal,10.1.0.0/16") are allowed as well.

@@ -48,7 +48,7 @@ from server.refresh.jobs import reconcile, schedule_tick
 from server.refresh.passes import refresh_pass
 from server.refresh.progress import redis_publisher
 from server.refresh.records import RefreshOutcome, RunStatus
-from server.refresh.refresh import RefreshEnv, _transient
+from server.refresh.refresh import RefreshEnv, is_transient
 from server.refresh.refresh import refresh_segment as refresh_one
 from server.refresh.schedules import SystemSchedule
 from server.refresh.schema import ensure_refresh_schema
@@ -135,7 +135,7 @@ async def _retrying(ctx: dict[str, Any], work: Callable[[], Awaitable[T]]) -> T:
     except SegmentBusy as exc:  # a long run holds the segment: try again later
         raise Retry(defer=30) from exc
     except Exception as exc:
-        if _transient(exc):
+        if is_transient(exc):
             raise Retry(defer=min(2 ** ctx.get("job_try", 1), 60)) from exc
         raise
 
@@ -219,7 +219,8 @@ async def apply_live_changes(ctx: dict[str, Any]) -> int:
 
     async def apply(changes: list[Change]) -> None:
         live = await load_live(env)
-        await apply_changes(env, ctx["schema"], changes, announce, live)
+        together = not ctx["settings"].live_one_by_one
+        await apply_changes(env, ctx["schema"], changes, announce, live, together)
         await clock.note_changes(ctx["redis"], live, ctx["schema"], changes)
 
     return await drain(ctx["redis"], apply, ctx["settings"].live_lock_ms)

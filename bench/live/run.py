@@ -10,7 +10,10 @@ end; a real worker process (`segments worker`) applies the changes. Measured:
   order's total crossing another's), from `ingest` returning to the member being visible;
 - throughput: changes sent as fast as accepted for a few seconds, then the time until all are
   visible (sustained changes per second);
-- the cost of one live change against a full refresh of the same segment, as a ratio.
+- the cost of one live change against a full refresh of the same segment, as a ratio;
+- each of these with the worker applying a change one segment after the other (the path before
+  rounds, `LIVE_ONE_BY_ONE`) and a dependency level per round (`--mode both`, the default), on
+  the same data and the same changes, so the two can be compared side by side.
 """
 
 from __future__ import annotations
@@ -23,13 +26,14 @@ import statistics
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import neo4j
 from arq.connections import ArqRedis, RedisSettings, create_pool
 
-from graph_schema import load_schema
+from graph_schema import GraphSchema, load_schema
 from server.live.ingest import ingest
 from server.live.queue import CHANGES, LOCK
 from server.refresh.definitions import grammar_compiler
@@ -106,10 +110,14 @@ def create_segments(driver: neo4j.Driver, count: int) -> dict[str, str]:
     return made
 
 
-def start_worker() -> subprocess.Popen[bytes]:
-    env = {**os.environ, "SCHEMA_FILE": str(SCHEMA)}
+def start_worker(one_by_one: bool) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "SCHEMA_FILE": str(SCHEMA), "LIVE_ONE_BY_ONE": str(one_by_one).lower()}
     return subprocess.Popen([sys.executable, "-m", "server.cli", "worker"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+
+
+def load() -> str:
+    return "load average {:.1f} / {:.1f} / {:.1f}".format(*os.getloadavg())
 
 
 async def wait_member(db: Db, sid: str, key: str, want: bool, timeout: float = 30) -> float:
@@ -130,12 +138,13 @@ async def wait_drained(redis: ArqRedis, timeout: float) -> None:
         await asyncio.sleep(0.01)
 
 
-async def main_async(profiles: int, segments: int, samples: int) -> None:
+async def main_async(profiles: int, segments: int, samples: int, modes: list[str]) -> None:
     settings = get_settings()
     auth = (settings.neo4j_user, settings.neo4j_password)
     sync = neo4j.GraphDatabase.driver(settings.neo4j_uri, auth=auth)
     cleanup(sync)
-    print(f"setup: {profiles:,} profiles with an order each, {segments} live segments")
+    print(f"setup: {profiles:,} profiles with an order each, {segments} live segments "
+          f"({load()}, {os.cpu_count()} cores)")  # fmt: skip
     seed(sync, profiles)
     made = create_segments(sync, segments)
     driver = neo4j.AsyncGraphDatabase.driver(settings.neo4j_uri, auth=auth,
@@ -152,8 +161,56 @@ async def main_async(profiles: int, segments: int, samples: int) -> None:
     await refresh_segment(env, "live_0", "MANUAL")
     full_one = time.perf_counter() - started
     redis: ArqRedis = await create_pool(RedisSettings.from_dsn(settings.redis_url))
-    worker = start_worker()
-    rng = random.Random(5)
+    print(f"full refresh of all {segments}: {full_all:.1f} s, of one: {full_one:.2f} s ({load()})")
+    figures: dict[str, Figures] = {}
+    try:
+        for mode in modes:
+            figures[mode] = await measure(db, redis, schema, profiles, samples, mode == ONE_BY_ONE)
+            f = figures[mode]
+            print(f"{mode:>10}: latency p50 {f.p50 * 1000:,.0f} ms, p95 {f.p95 * 1000:,.0f} ms "
+                  f"({samples} changes); {f.sent:,} changes sent in {f.sending:.1f} s, all "
+                  f"visible after {f.drained:.1f} s: {f.sent / f.drained:,.0f} changes/s "
+                  f"({f.load})")  # fmt: skip
+    finally:
+        await redis.aclose()
+        await driver.close()
+        cleanup(sync)
+        sync.close()
+    touched = (segments + 1) // 2  # a score or a total: half the segments read each
+    print(f"\neach change concerns {touched} of the {segments} live segments; targets: p95 <= 1 s, "
+          ">= 200 changes/s")  # fmt: skip
+    for mode, f in figures.items():
+        print(f"{mode:>10}: one live change (p50 {f.p50:.2f} s) against full refreshes of the "
+              f"{touched} segments it concerns ({touched} x {full_one:.2f} s): "
+              f"x{touched * full_one / f.p50:.1f} cheaper; against a full refresh of all "
+              f"{segments} ({full_all:.1f} s): x{full_all / f.p50:.0f}")  # fmt: skip
+    if len(figures) == 2:
+        one, both = figures[ONE_BY_ONE], figures[TOGETHER]
+        print(f"together against one by one: p50 x{one.p50 / both.p50:.1f}, "
+              f"p95 x{one.p95 / both.p95:.1f} faster; throughput "
+              f"x{(both.sent / both.drained) / (one.sent / one.drained):.1f}")  # fmt: skip
+
+
+ONE_BY_ONE, TOGETHER = "one-by-one", "together"
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    p50: float
+    p95: float
+    sent: int
+    sending: float
+    drained: float
+    load: str
+
+
+async def measure(
+    db: Db, redis: ArqRedis, schema: GraphSchema, profiles: int, samples: int, one_by_one: bool
+) -> Figures:  # fmt: skip
+    """Latency of lone changes, then sustained throughput, with a worker applying changes one
+    segment after the other or a dependency level per round."""
+    worker = start_worker(one_by_one)
+    rng = random.Random(5)  # the same changes for each mode
     try:
         await asyncio.sleep(3)  # the worker's startup (drivers, indexes)
         latencies = []
@@ -174,9 +231,6 @@ async def main_async(profiles: int, segments: int, samples: int) -> None:
             latencies.append(await wait_member(db, sid, key, joins))
         latencies.sort()
         p50, p95 = statistics.median(latencies), latencies[int(0.95 * len(latencies)) - 1]
-        print(f"\nlatency, accepted change -> visible membership ({samples} changes, "
-              f"{segments} live segments):  p50 {p50 * 1000:.0f} ms   p95 {p95 * 1000:.0f} ms   "
-              f"(target p95 <= 1 s)")  # fmt: skip
         sent, start = 0, time.perf_counter()
         last: tuple[str, bool] = ("", False)
         while time.perf_counter() - start < 5:
@@ -193,24 +247,10 @@ async def main_async(profiles: int, segments: int, samples: int) -> None:
         await wait_drained(redis, timeout=600)  # every change applied, not only the last one
         await wait_member(db, "live_0", last[0], last[1], timeout=300)
         drained = time.perf_counter() - start
-        print(
-            f"throughput: {sent:,} changes sent in {sending:.1f} s, all visible after "
-            f"{drained:.1f} s: {sent / drained:,.0f} changes/s sustained (target >= 200)"
-        )
-        touched = (segments + 1) // 2  # a score or a total: half the segments read each
-        print(
-            f"one live change (p50 {p50:.2f} s, {touched} segments re-evaluated) against full "
-            f"refreshes of those segments ({touched} x {full_one:.2f} s): "
-            f"x{touched * full_one / p50:.1f} cheaper; against a full refresh of all "
-            f"{segments} ({full_all:.1f} s): x{full_all / p50:.0f}"
-        )
+        return Figures(p50, p95, sent, sending, drained, load())
     finally:
         worker.terminate()
         worker.wait(timeout=30)
-        await redis.aclose()
-        await driver.close()
-        cleanup(sync)
-        sync.close()
 
 
 def main() -> None:
@@ -219,10 +259,14 @@ def main() -> None:
     parser.add_argument("--profiles", type=int, help="profiles (default 200k; short: 10k)")
     parser.add_argument("--segments", type=int, help="live segments (default 20; short: 10)")
     parser.add_argument("--samples", type=int, help="changes timed one by one (default 100)")
+    parser.add_argument("--mode", choices=[ONE_BY_ONE, TOGETHER, "both"], default="both",
+                        help="how the worker applies a change: each segment by itself, a "
+                        "dependency level per round, or both in turn (default)")  # fmt: skip
     args = parser.parse_args()
     profiles, segments, samples = (10_000, 10, 20) if args.short else (200_000, 20, 100)
+    modes = [ONE_BY_ONE, TOGETHER] if args.mode == "both" else [args.mode]
     asyncio.run(main_async(args.profiles or profiles, args.segments or segments,
-                           args.samples or samples))  # fmt: skip
+                           args.samples or samples, modes))  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ audience along every relationship chain the definition reads (`grammar.neighbour
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import fields, is_dataclass
@@ -13,7 +14,7 @@ from grammar.cypher import escape
 from grammar.neighbourhood import Chain, chains_of
 from graph_schema import Direction
 from server.live.records import Change
-from server.refresh.graph import Graph
+from server.refresh.graph import Graph, compiled
 
 
 def reverse_query(chain: Chain) -> str:
@@ -65,17 +66,34 @@ def relevant(changes: Iterable[Change], reads: Mapping[str, set[str]]) -> dict[s
     return found
 
 
+# Reverse walks already started in this apply, by (query, keys): the segments that read the
+# same chain (many thresholds on one attribute) share one read.
+Walks = dict[tuple[str, tuple[Any, ...]], "asyncio.Future[list[Any]]"]
+
+
 async def affected_keys(
-    graph: Graph, segment: b.BoundSegment, changes: Iterable[Change]
+    graph: Graph, segment: b.BoundSegment, changes: Iterable[Change], walks: Walks | None = None
 ) -> set[Any]:
     """Keys of the segment's audience whose membership the changed records can alter."""
     changed = relevant(changes, attributes_read(segment))
     found: set[Any] = set(changed.get(segment.audience.name, ()))
+    walks = {} if walks is None else walks
     for chain in chains_of(segment):
         if not chain.steps:
             continue
         keys = changed.get(chain.entities[-1].name)
         if keys:
-            records = await graph.read_with(reverse_query(chain), {"keys": keys})
-            found.update(records[0]["keys"])
+            found.update(await _walk(graph, reverse_query(chain), keys, walks))
     return found
+
+
+async def _walk(graph: Graph, query: str, keys: list[Any], walks: Walks) -> list[Any]:
+    seen = (query, tuple(keys))
+    if seen not in walks:
+        walks[seen] = asyncio.ensure_future(_read_keys(graph, query, keys))
+    return await walks[seen]
+
+
+async def _read_keys(graph: Graph, query: str, keys: list[Any]) -> list[Any]:
+    records = await graph.read_with(compiled(query), {"keys": keys})
+    return list(records[0]["keys"])

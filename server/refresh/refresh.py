@@ -127,7 +127,7 @@ async def _guarded(
     except (RequestCancelled, ClaimLost, DefinitionError) as exc:
         return await _ended(env, claim, exc)
     except Exception as exc:
-        if _transient(exc):
+        if is_transient(exc):
             await _release(env, claim, RunStatus.FAILED, f"retrying after: {exc}", RunStatus.QUEUED)
             raise
         return await _ended(env, claim, exc)
@@ -137,7 +137,7 @@ async def _guarded(
 
 async def _ended(env: RefreshEnv, claim: Claim, exc: BaseException) -> RefreshOutcome:
     status = RunStatus.CANCELLED if isinstance(exc, RequestCancelled) else RunStatus.FAILED
-    detail = "cancelled on request" if status is RunStatus.CANCELLED else _describe(exc)
+    detail = "cancelled on request" if status is RunStatus.CANCELLED else describe_failure(exc)
     if not isinstance(exc, ClaimLost):
         # Undo the half-written version now rather than at the next claim, so that nothing
         # else that allocates versions (a static segment's manual edit) can adopt it.
@@ -157,13 +157,13 @@ async def _release(
         await asyncio.shield(claims.release_claim(env.graph, claim, status, detail, shown))
 
 
-def _describe(exc: BaseException) -> str:
+def describe_failure(exc: BaseException) -> str:
     if isinstance(exc, ClaimLost):
         return "another run took over (lease expired) or the membership changed meanwhile"
     return f"{type(exc).__name__}: {exc}"
 
 
-def _transient(exc: Exception) -> bool:
+def is_transient(exc: Exception) -> bool:
     from neo4j.exceptions import ServiceUnavailable, SessionExpired, TransientError
     from redis.exceptions import ConnectionError as RedisConnectionError
 
