@@ -258,3 +258,22 @@ def test_spans_point_into_the_text() -> None:
     span = group.condition.value.span
     assert span is not None
     assert (span.line, span.column, text[span.offset : span.end]) == (2, 14, '"Paris"')
+
+
+def test_every_rule_the_parser_reduces_has_a_builder_method() -> None:
+    """The AST is built as rules reduce (grammar/inline.py): a rule without a method would hand
+    a lark Tree into the AST. Rules inlined with one child (`?rule`) reduce to that child, and
+    lark's own repetition rules (`__condition_star_0`) are inlined into their parent."""
+    from grammar.literals import rule_methods
+    from grammar.parser import _parser
+    from grammar.transform import _Builder
+
+    methods = rule_methods(_Builder)
+    missing = {
+        rule.alias or rule.origin.name
+        for rule in _parser().rules
+        if (rule.alias or rule.origin.name) not in methods
+        and not rule.origin.name.startswith("_")
+        and not (rule.options.expand1 and len(rule.expansion) == 1)
+    }
+    assert not missing
