@@ -16,7 +16,7 @@ from typing import Any
 import neo4j
 import numpy as np
 
-from graph_schema import AttrType, Entity, GraphSchema, quote_identifier
+from graph_schema import Attribute, AttrType, Entity, GraphSchema, quote_identifier
 from scoring import FeatureMatrix
 from server.features.cypher import age_expression, feature_query, pattern, time_params
 from server.features.plan import Activity, FeaturePlan, category_candidates
@@ -78,6 +78,14 @@ def extract_features(
     return Extraction(matrix, time.perf_counter() - started, len(batches))
 
 
+def next_value_query(entity: Entity, attr: Attribute) -> str:
+    """The smallest value of `attr` above `$after`: one range-index seek."""
+    return (
+        f"MATCH (x:{q(entity.label)}) WHERE x.{q(attr.name)} > $after "
+        f"RETURN x.{q(attr.name)} AS v ORDER BY v LIMIT 1"
+    )
+
+
 def discover_categories(
     driver: neo4j.Driver,
     schema: GraphSchema,
@@ -95,10 +103,7 @@ def discover_categories(
     """
     found: dict[tuple[str, str], tuple[str, ...]] = {}
     for entity, attr in category_candidates(schema, profile, max_hops):
-        cypher = (
-            f"MATCH (x:{q(entity.label)}) WHERE x.{q(attr.name)} > $after "
-            f"RETURN x.{q(attr.name)} AS v ORDER BY v LIMIT 1"
-        )
+        cypher = next_value_query(entity, attr)
         values: list[str] = []
         after = ""
         while len(values) <= max_values:

@@ -14,6 +14,7 @@ import numpy as np
 from graph_schema import GraphSchema, quote_identifier
 from scoring import FeatureMatrix
 from server.features.cypher import feature_query, time_params
+from server.features.extract import next_value_query
 from server.features.plan import FeaturePlan, category_candidates
 from server.leads import graph as leads_graph
 from server.predict.compile import CompiledPredict
@@ -44,10 +45,7 @@ async def discover_categories(
     attributes with at most 6 distinct values, one index seek per value."""
     found: dict[tuple[str, str], tuple[str, ...]] = {}
     for entity, attr in category_candidates(schema, profile, max_hops):
-        text = (
-            f"MATCH (x:{q(entity.label)}) WHERE x.{q(attr.name)} > $after "
-            f"RETURN x.{q(attr.name)} AS v ORDER BY v LIMIT 1"
-        )
+        text = next_value_query(entity, attr)
         values: list[str] = []
         after = ""
         while len(values) <= MAX_CATEGORY_VALUES:
