@@ -108,8 +108,9 @@ async def startup(ctx: dict[str, Any]) -> None:
     await ensure_refresh_schema(graph)
     await reconcile(ctx["redis"], graph)
     # The first live change of each kind would otherwise pay Neo4j's planning of its queries.
-    ctx["plan_warmer"] = warmer = PlanWarmer(ctx["refresh_env"], schema)
-    warmer.start()
+    if settings.live_warm_plans:
+        ctx["plan_warmer"] = warmer = PlanWarmer(ctx["refresh_env"], schema)
+        warmer.start()
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:

@@ -27,7 +27,7 @@ from typing import Any
 from grammar.neighbourhood import chains_of
 from graph_schema import GraphSchema
 from graph_schema.model import AttrType
-from server.live.affected import attributes_read
+from server.live.affected import attributes_read, reverse_query
 from server.live.incremental import LiveSegments, bound_segment, dependency_levels, load_live
 from server.refresh.definitions import DefinitionError
 from server.refresh.graph import compiled
@@ -95,8 +95,23 @@ def round_queries(
     return texts
 
 
+def walk_queries(live: LiveSegments, schema: GraphSchema) -> dict[str, dict[str, Any]]:
+    """Query text -> parameters of the reverse walks (server.live.affected) that find whom a
+    changed related record concerns: one per relationship chain the live segments read."""
+    texts: dict[str, dict[str, Any]] = {}
+    for sid, segment in live.segments.items():
+        text = live.texts.get(sid)
+        bound = bound_segment(text, schema, segment.timezone) if text and text.strip() else None
+        for chain in chains_of(bound) if bound is not None else ():
+            key = _UNLIKELY.get(chain.entities[-1].key_attribute.type)
+            if chain.steps and key is not None:
+                texts.setdefault(reverse_query(chain), {"keys": [key]})
+    return texts
+
+
 async def warm_plans(env: RefreshEnv, schema: GraphSchema, live: LiveSegments | None = None) -> int:
-    """Run once each combined query the live rounds would send now; returns how many ran.
+    """Run once each combined query the live rounds would send now, and each reverse walk
+    of their relationship chains; returns how many ran.
     A query that fails is logged and skipped (the round reports real failures)."""
     started = time.monotonic()
     live = live or await load_live(env)
@@ -111,6 +126,7 @@ async def warm_plans(env: RefreshEnv, schema: GraphSchema, live: LiveSegments | 
         if query is not None and key is not None:
             queries[sid], key_of[sid] = query, key
     texts = round_queries(queries, concerned_sets(live, schema), key_of)
+    texts |= walk_queries(live, schema)
     ran = 0
     for text, params in list(texts.items())[:MAX_TEXTS]:
         try:

@@ -32,6 +32,8 @@ from server.store.db import Db
 from tests.api.conftest import Api, create_ok
 from tests.live.test_levels import SEGMENTS, _customer, _quiet
 
+# A segment reading a related entity: a changed order is walked back to its customer.
+ORDERS = {"web_orders": "segment Customer where any Order (channel = 'web' and total >= 100)"}
 PROBE = "MATCH (c:Customer) WHERE c.customerId IN $keys AND c.satisfaction > $t RETURN count(c)"
 
 
@@ -66,12 +68,13 @@ def test_neo4j_keys_plans_by_text_parameter_types_and_list_size(
 
 @dataclass(frozen=True, slots=True)
 class Recording(Graph):
-    """The real graph, noting each combined keyed query (text, parameters) it reads."""
+    """The real graph, noting each combined keyed query and reverse walk (text, parameters)
+    it reads."""
 
     combined: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     async def read_with(self, query: LiteralString, params: dict[str, Any]) -> list[Any]:
-        if query.endswith("AS found"):
+        if query.endswith(("AS found", "AS keys")):
             self.combined.append((query, params))
         return await Graph.read_with(self, query, params)
 
@@ -81,8 +84,12 @@ def test_a_live_change_after_the_warm_up_plans_none_of_its_round_queries(
 ) -> None:
     for name, text in SEGMENTS.items():
         create_ok(api, name=name, definition={"text": text})
-    warmed, sent = asyncio.run(_warm_then_change(settings, [_customer("c0", 90, "Oslo")]))
+    for name, text in ORDERS.items():
+        create_ok(api, name=name, definition={"text": text})
+    order = {"entity": "Order", "key": "o1", "properties": {"total": 150.0}}
+    warmed, sent = asyncio.run(_warm_then_change(settings, [_customer("c0", 90, "Oslo"), order]))
     assert len(sent) >= 3  # one round per level at least
+    assert any(text.endswith("AS keys") for text, _ in sent)  # a walk from a changed order
     assert {text for text, _ in sent} <= {text for text, _ in warmed}
     # The round's queries, after the warm-up's, add no plan to the cache...
     assert _plans_added(empty_graph, *warmed, *sent) == _plans_added(empty_graph, *warmed)
@@ -104,6 +111,9 @@ async def _warm_then_change(
         db, schema = Db(driver, settings.neo4j_database), default_schema()
         env = RefreshEnv(graph=graph, compiler=grammar_compiler(schema), publish=_quiet)
         start = [_customer(f"c{i}", 10 * i, "Oslo" if i % 2 else "Rome") for i in range(8)]
+        start.append({"type": "track", "entity": "Order", "key": "o1",
+                      "properties": {"total": 5.0, "channel": "web"},
+                      "profile": {"entity": "Customer", "key": "c1"}})  # fmt: skip
         assert (await ingest(db, redis, schema, start)).errors == ()
         await redis.delete(CHANGES)
         found = await graph.read("MATCH (s:_Segment) RETURN collect(s.id) AS ids")
