@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     # Apply a change segment after segment (one claim, evaluation and switch each) instead of
     # a dependency level per round: the path before rounds, kept for bench/live's comparison.
     live_one_by_one: bool = False
+    # Have Neo4j plan the live rounds' queries when a worker starts and when live definitions
+    # change, so the first change of each kind does not pay it (off: bench/live's comparison).
+    live_warm_plans: bool = True
 
     # Outgoing HTTP (webhooks, HTTP exports) reaches public addresses only; these host names
     # and networks (comma-separated, e.g. "hooks.internal,10.1.0.0/16") are allowed as well.

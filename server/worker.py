@@ -31,6 +31,7 @@ from server.live import clock
 from server.live.incremental import apply_changes, load_live, redis_announcer
 from server.live.queue import drain, wake_if_waiting
 from server.live.records import Change
+from server.live.warm_plans import PlanWarmer
 from server.live.webhooks import MAX_TRIES as WEBHOOK_TRIES
 from server.live.webhooks import deliver, queue_deliveries
 from server.outgoing import OutgoingPolicy
@@ -106,9 +107,15 @@ async def startup(ctx: dict[str, Any]) -> None:
     )
     await ensure_refresh_schema(graph)
     await reconcile(ctx["redis"], graph)
+    # The first live change of each kind would otherwise pay Neo4j's planning of its queries.
+    if settings.live_warm_plans:
+        ctx["plan_warmer"] = warmer = PlanWarmer(ctx["refresh_env"], schema)
+        warmer.start()
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
+    if (warmer := ctx.pop("plan_warmer", None)) is not None:
+        await warmer.stop()
     if (alive := ctx.pop("keep_alive", None)) is not None:
         alive.cancel()
         await liveness.forget_worker(ctx["redis"], ctx["worker_id"])
@@ -219,6 +226,8 @@ async def apply_live_changes(ctx: dict[str, Any]) -> int:
 
     async def apply(changes: list[Change]) -> None:
         live = await load_live(env)
+        if (warmer := ctx.get("plan_warmer")) is not None:
+            warmer.note(live)  # a definition changed or a segment went live: warm its plans
         together = not ctx["settings"].live_one_by_one
         await apply_changes(env, ctx["schema"], changes, announce, live, together)
         await clock.note_changes(ctx["redis"], live, ctx["schema"], changes)

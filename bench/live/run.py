@@ -12,8 +12,9 @@ end; a real worker process (`segments worker`) applies the changes. Measured:
   visible (sustained changes per second);
 - the cost of one live change against a full refresh of the same segment, as a ratio;
 - each of these with the worker applying a change one segment after the other (the path before
-  rounds, `LIVE_ONE_BY_ONE`) and a dependency level per round (`--mode both`, the default), on
-  the same data and the same changes, so the two can be compared side by side.
+  rounds, `LIVE_ONE_BY_ONE`), a dependency level per round with no plan warm-up (`cold`,
+  `LIVE_WARM_PLANS=false`) and with it (`together`), all three by default, on the same data
+  and the same changes, each mode starting with Neo4j's query cache cleared.
 """
 
 from __future__ import annotations
@@ -110,8 +111,10 @@ def create_segments(driver: neo4j.Driver, count: int) -> dict[str, str]:
     return made
 
 
-def start_worker(one_by_one: bool) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "SCHEMA_FILE": str(SCHEMA), "LIVE_ONE_BY_ONE": str(one_by_one).lower()}
+def start_worker(mode: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "SCHEMA_FILE": str(SCHEMA),
+           "LIVE_ONE_BY_ONE": str(mode == ONE_BY_ONE).lower(),
+           "LIVE_WARM_PLANS": str(mode != COLD).lower()}  # fmt: skip
     return subprocess.Popen([sys.executable, "-m", "server.cli", "worker"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
 
@@ -127,6 +130,18 @@ async def wait_member(db: Db, sid: str, key: str, want: bool, timeout: float = 3
             return time.perf_counter() - start
         await asyncio.sleep(0.005)
     raise SystemExit(f"{key} never became {'a member' if want else 'no member'} of {sid}")
+
+
+ALIVE = "segments:worker-alive:"  # server.refresh.liveness: a started worker's key
+
+
+async def wait_worker(redis: ArqRedis, before: set[bytes], timeout: float = 120) -> None:
+    """Until a worker not in `before` says it is alive (its startup done)."""
+    start = time.perf_counter()
+    while not set(await redis.keys(ALIVE + "*")) - before:
+        if time.perf_counter() - start > timeout:
+            raise SystemExit("the worker did not start in time")
+        await asyncio.sleep(0.05)
 
 
 async def wait_drained(redis: ArqRedis, timeout: float) -> None:
@@ -165,9 +180,14 @@ async def main_async(profiles: int, segments: int, samples: int, modes: list[str
     figures: dict[str, Figures] = {}
     try:
         for mode in modes:
-            figures[mode] = await measure(db, redis, schema, profiles, samples, mode == ONE_BY_ONE)
+            # Each mode starts with no plan cached, as a fresh Neo4j would (the modes send the
+            # same query texts: the later ones would find the plans of the earlier ones).
+            await driver.execute_query("CALL db.clearQueryCaches()")
+            figures[mode] = await measure(db, redis, schema, profiles, samples, mode)
             f = figures[mode]
-            print(f"{mode:>10}: latency p50 {f.p50 * 1000:,.0f} ms, p95 {f.p95 * 1000:,.0f} ms "
+            print(f"{mode:>10}: latency p50 {f.p50 * 1000:,.0f} ms, p95 {f.p95 * 1000:,.0f} ms, "
+                  f"slowest {f.slowest * 1000:,.0f} ms, first two "
+                  f"{', '.join(f'{t * 1000:,.0f}' for t in f.first)} ms "
                   f"({samples} changes); {f.sent:,} changes sent in {f.sending:.1f} s, all "
                   f"visible after {f.drained:.1f} s: {f.sent / f.drained:,.0f} changes/s "
                   f"({f.load})")  # fmt: skip
@@ -184,20 +204,27 @@ async def main_async(profiles: int, segments: int, samples: int, modes: list[str
               f"{touched} segments it concerns ({touched} x {full_one:.2f} s): "
               f"x{touched * full_one / f.p50:.1f} cheaper; against a full refresh of all "
               f"{segments} ({full_all:.1f} s): x{full_all / f.p50:.0f}")  # fmt: skip
-    if len(figures) == 2:
+    if COLD in figures and TOGETHER in figures:
+        cold, warm = figures[COLD], figures[TOGETHER]
+        print(f"plans warmed at start against cold: p50 x{cold.p50 / warm.p50:.1f}, "
+              f"p95 x{cold.p95 / warm.p95:.1f} faster, slowest change "
+              f"{cold.slowest * 1000:,.0f} ms -> {warm.slowest * 1000:,.0f} ms")  # fmt: skip
+    if ONE_BY_ONE in figures and TOGETHER in figures:
         one, both = figures[ONE_BY_ONE], figures[TOGETHER]
         print(f"together against one by one: p50 x{one.p50 / both.p50:.1f}, "
               f"p95 x{one.p95 / both.p95:.1f} faster; throughput "
               f"x{(both.sent / both.drained) / (one.sent / one.drained):.1f}")  # fmt: skip
 
 
-ONE_BY_ONE, TOGETHER = "one-by-one", "together"
+ONE_BY_ONE, COLD, TOGETHER = "one-by-one", "cold", "together"
 
 
 @dataclass(frozen=True, slots=True)
 class Figures:
     p50: float
     p95: float
+    slowest: float
+    first: tuple[float, ...]  # the first changes of each kind (a score, a total), in order
     sent: int
     sending: float
     drained: float
@@ -205,14 +232,19 @@ class Figures:
 
 
 async def measure(
-    db: Db, redis: ArqRedis, schema: GraphSchema, profiles: int, samples: int, one_by_one: bool
+    db: Db, redis: ArqRedis, schema: GraphSchema, profiles: int, samples: int, mode: str
 ) -> Figures:  # fmt: skip
     """Latency of lone changes, then sustained throughput, with a worker applying changes one
     segment after the other or a dependency level per round."""
-    worker = start_worker(one_by_one)
+    before = set(await redis.keys(ALIVE + "*"))
+    worker = start_worker(mode)
     rng = random.Random(5)  # the same changes for each mode
     try:
-        await asyncio.sleep(3)  # the worker's startup (drivers, indexes)
+        # The worker's startup (imports take seconds on a loaded machine, then drivers and
+        # indexes), then what it starts in the background (plan warm-up): the same wait in
+        # every mode, so the first change measures a started worker, not the start.
+        await wait_worker(redis, before)
+        await asyncio.sleep(2)
         latencies = []
         for n in range(samples):
             i = rng.randrange(profiles)
@@ -229,6 +261,7 @@ async def measure(
                 sid = "live_1"
             await ingest(db, redis, schema, [record])
             latencies.append(await wait_member(db, sid, key, joins))
+        first = tuple(latencies[:2])
         latencies.sort()
         p50, p95 = statistics.median(latencies), latencies[int(0.95 * len(latencies)) - 1]
         sent, start = 0, time.perf_counter()
@@ -247,7 +280,7 @@ async def measure(
         await wait_drained(redis, timeout=600)  # every change applied, not only the last one
         await wait_member(db, "live_0", last[0], last[1], timeout=300)
         drained = time.perf_counter() - start
-        return Figures(p50, p95, sent, sending, drained, load())
+        return Figures(p50, p95, latencies[-1], first, sent, sending, drained, load())
     finally:
         worker.terminate()
         worker.wait(timeout=30)
@@ -259,12 +292,16 @@ def main() -> None:
     parser.add_argument("--profiles", type=int, help="profiles (default 200k; short: 10k)")
     parser.add_argument("--segments", type=int, help="live segments (default 20; short: 10)")
     parser.add_argument("--samples", type=int, help="changes timed one by one (default 100)")
-    parser.add_argument("--mode", choices=[ONE_BY_ONE, TOGETHER, "both"], default="both",
+    parser.add_argument("--mode", choices=[ONE_BY_ONE, COLD, TOGETHER, "both", "all"],
+                        default="all",
                         help="how the worker applies a change: each segment by itself, a "
-                        "dependency level per round, or both in turn (default)")  # fmt: skip
+                        "dependency level per round without (cold) or with its plans warmed "
+                        "at start, one by one and together, or all three (default)")  # fmt: skip
     args = parser.parse_args()
     profiles, segments, samples = (10_000, 10, 20) if args.short else (200_000, 20, 100)
-    modes = [ONE_BY_ONE, TOGETHER] if args.mode == "both" else [args.mode]
+    modes = {"both": [ONE_BY_ONE, TOGETHER], "all": [ONE_BY_ONE, COLD, TOGETHER]}.get(
+        args.mode, [args.mode]
+    )
     asyncio.run(main_async(args.profiles or profiles, args.segments or segments,
                            args.samples or samples, modes))  # fmt: skip
 

@@ -153,7 +153,7 @@ _BOUND: dict[tuple[int, str, str], b.BoundSegment | None] = {}
 _BOUND_MAX = 4096
 
 
-def _bound(text: str, schema: GraphSchema, timezone: str) -> b.BoundSegment | None:
+def bound_segment(text: str, schema: GraphSchema, timezone: str) -> b.BoundSegment | None:
     """What a definition reads, compiled once per text and schema (the worker's schema lives as
     long as the process): only its structure is used here (paths and attributes), never its
     time windows, so the compile-time "now" does not matter."""
@@ -174,7 +174,7 @@ async def _direct_keys(
 ) -> set[Any]:  # fmt: skip
     if segment.split is not None or not text or not text.strip():
         return set()  # a split group moves with its parent; a static one never does
-    bound = _bound(text, schema, segment.timezone)
+    bound = bound_segment(text, schema, segment.timezone)
     return set() if bound is None else await affected_keys(env.graph, bound, changes, walks)
 
 

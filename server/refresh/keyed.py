@@ -27,7 +27,7 @@ from server.refresh import group_claims, membership, runs
 from server.refresh.claims import ClaimLost, SegmentBusy, release_claim
 from server.refresh.definitions import Compiler, DefinitionError
 from server.refresh.group_claims import Switch, Wanted
-from server.refresh.many_queries import evaluate_many
+from server.refresh.many_queries import chunked, evaluate_many
 from server.refresh.records import (
     Claim,
     Definition,
@@ -48,10 +48,6 @@ from server.refresh.segments import load_definitions, load_segments
 from server.refresh.sources import CypherSource
 
 log = logging.getLogger("segments.refresh")
-
-# Restricted definitions per query: a few round trips for a wide level, a query text (and
-# plan) of bounded size; the chunks are sent at once.
-EVALUATE_TOGETHER = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +104,7 @@ def _plan(
     if definition is None:
         return None
     try:
-        query = _compiled(env, segment, definition, now)
+        query = compile_definition(env, segment, definition, now)
         source = env.source(segment, query)
     except DefinitionError:
         return None  # refresh_segment records the failure on a run
@@ -128,7 +124,7 @@ _TIME_FREE_MAX = 4096
 _PROBE = timedelta(days=400, hours=1, minutes=1)
 
 
-def _compiled(
+def compile_definition(
     env: RefreshEnv, segment: SegmentInfo, definition: Definition, now: datetime
 ) -> MemberQuery:
     """The definition compiled at `now`: from the cache when it compiles to the same query at
@@ -215,11 +211,9 @@ async def _select_all(env: RefreshEnv, plans: list[_Plan]) -> list[set[Any] | Ba
     """Each plan's selected keys: a few definitions per query (`evaluate_many`), those queries
     at once; when one fails (a definition Neo4j refuses), that chunk's one by one, so only the
     bad one fails."""
-    # Alike definitions (one template, other thresholds) side by side: chunks of them print
-    # the same query text whichever segments they hold, so Neo4j plans each text once.
-    order = sorted(range(len(plans)), key=lambda i: plans[i].query.keys_cypher or "")
-    chunks = [[plans[i] for i in order[n : n + EVALUATE_TOGETHER]]
-              for n in range(0, len(order), EVALUATE_TOGETHER)]  # fmt: skip
+    positions = chunked([p.query for p in plans])
+    order = [i for chunk in positions for i in chunk]
+    chunks = [[plans[i] for i in chunk] for chunk in positions]
     found = await asyncio.gather(*(_select_chunk(env, c) for c in chunks))
     selected: list[set[Any] | BaseException] = [set()] * len(plans)
     for i, keys in zip(order, (keys for chunk in found for keys in chunk), strict=True):
@@ -332,9 +326,7 @@ def _done_event(s: Switch) -> dict[str, Any]:
 _LOST = "another run took over (lease expired) or the membership changed meanwhile"
 
 
-async def _failed(
-    env: RefreshEnv, claim: Claim, reason: str, cleaned: bool = False
-) -> KeyedResult:
+async def _failed(env: RefreshEnv, claim: Claim, reason: str, cleaned: bool = False) -> KeyedResult:
     return await _ended(env, claim, RunStatus.FAILED, reason, cleaned)
 
 

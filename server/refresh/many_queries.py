@@ -18,6 +18,18 @@ from server.refresh.graph import Graph, compiled
 from server.refresh.records import MemberQuery
 
 KEYS = "keys"
+# Restricted definitions per query: a few round trips for a wide level, a query text (and
+# plan) of bounded size; the chunks are sent at once.
+EVALUATE_TOGETHER = 4
+
+
+def chunked(queries: Sequence[MemberQuery]) -> list[list[int]]:
+    """The positions of `queries` sent together, chunk by chunk. Alike definitions (one
+    template, other thresholds) side by side: chunks of them print the same query text
+    whichever segments they hold, so Neo4j plans each text once (and plan warm-up,
+    `server.live.warm_plans`, predicts the texts a round sends)."""
+    order = sorted(range(len(queries)), key=lambda i: queries[i].keys_cypher or "")
+    return [order[n : n + EVALUATE_TOGETHER] for n in range(0, len(order), EVALUATE_TOGETHER)]
 
 
 def combined_query(wanted: Sequence[tuple[MemberQuery, list[Any]]]) -> tuple[str, dict[str, Any]]:
