@@ -125,4 +125,6 @@ def test_combination_counts_equal_set_arithmetic() -> None:
     expected = Counter(tuple(i for i, s in enumerate(sets) if k in s) for k in set().union(*sets))
     assert combination_counts([list(reversed(m)) for m in lists]) == dict(expected)
     assert combination_counts([[], [7, 3]]) == {(1,): 2}
+    sparse = [[10**12, 3, 5], [3, 10**12 + 1]]  # counted through a sort, not an id-indexed array
+    assert combination_counts(sparse) == {(0,): 2, (0, 1): 1, (1,): 1}
     assert combination_counts([]) == {}
