@@ -12,7 +12,9 @@ and a look-alike is exactly the row that must not be.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -22,6 +24,9 @@ from sklearn.model_selection import StratifiedKFold
 from scoring.errors import ScoringError, ScoringErrorCode
 
 Floats = npt.NDArray[np.float64]
+Stage = Literal["training", "scoring"]
+# (stage, steps done, steps in the stage): called from the thread that scores, after each step
+Progress = Callable[[Stage, int, int], None]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -40,10 +45,12 @@ class SimilarityScores:
 
 
 def score_similarity(
-    source: Floats, population: Floats, config: SimilarityConfig | None = None
-) -> SimilarityScores:
+    source: Floats, population: Floats, config: SimilarityConfig | None = None,
+    progress: Progress | None = None,
+) -> SimilarityScores:  # fmt: skip
     """Score the source and population rows (NaN is a missing value) 0..1 for similarity to
-    the source. Deterministic for a config.
+    the source. Deterministic for a config. `progress` hears of each fold model trained, then
+    of each share of the population scored.
 
     Raises ScoringError(INVALID_TRAINING_DATA) with fewer source rows than folds, an empty
     population, or matrices of different widths.
@@ -65,17 +72,30 @@ def score_similarity(
     outside[trained] = False
     rest = np.flatnonzero(outside)
     scores = np.empty(len(population))
+    report = progress or _silent
+    # every fold model is trained before any scoring, so that progress goes in two stages
+    models = []
+    report("training", 0, cfg.folds)
     for fold, (fit_rows, test_rows) in enumerate(folds.split(x, s)):
         model = _classifier(cfg).fit(x[fit_rows], s[fit_rows])
         oof[test_rows] = model.predict_proba(x[test_rows])[:, 1]
+        models.append(model)
+        report("training", fold + 1, cfg.folds)
+    report("scoring", 0, cfg.folds)
+    for fold, model in enumerate(models):
         # rows that never trained are shared out between the fold models (one predict of
         # each row rather than one per fold: on 1M rows that is most of the scoring time)
         mine = rest[fold :: cfg.folds]
         if mine.size:
             scores[mine] = model.predict_proba(population[mine])[:, 1]
+        report("scoring", fold + 1, cfg.folds)
     c = float(np.mean(oof[: len(source)]))
     scores[trained] = oof[len(source) :]
     return SimilarityScores(_clip(oof[: len(source)] / c), _clip(scores / c), c)
+
+
+def _silent(stage: Stage, done: int, total: int) -> None:
+    return None
 
 
 def _classifier(cfg: SimilarityConfig) -> HistGradientBoostingClassifier:

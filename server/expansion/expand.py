@@ -28,13 +28,20 @@ from scoring.expansion import (
     select_output,
     standardized_difference,
 )
-from scoring.similarity import SimilarityConfig, score_similarity
+from scoring.similarity import Progress, SimilarityConfig, score_similarity
 from server.expansion import graph as g
 from server.expansion.features import choose, expansion_features, one_hot
+from server.expansion.progress import (
+    FEATURE_SHARE,
+    from_thread,
+    holdout_progress,
+    model_progress,
+)
 from server.features.plan import FeaturePlan
 from server.refresh.definitions import DefinitionError
 from server.refresh.graph import Graph
-from server.refresh.records import ExpansionSpec
+from server.refresh.progress import ReportPhase, ignore_phase
+from server.refresh.records import ExpansionSpec, Phase
 
 HOLDOUT_SHARE = 0.2  # of the source, hidden before training to measure recovery
 HOLDOUT_POPULATION = 200_000  # population rows the holdout ranks among (a seeded sample)
@@ -51,17 +58,22 @@ class Expansion:
 
 
 async def expand(
-    graph: Graph, schema: GraphSchema, audience: str, spec: ExpansionSpec, now: dt.datetime
-) -> Expansion:
-    """Compute an expansion now. Raises DefinitionError when the source or population segment
-    is gone, the source is too small, a feature no longer exists or the population is empty."""
+    graph: Graph, schema: GraphSchema, audience: str, spec: ExpansionSpec, now: dt.datetime,
+    report: ReportPhase = ignore_phase,
+) -> Expansion:  # fmt: skip
+    """Compute an expansion now, telling `report` of its phases (READING_FEATURES, HOLDOUT,
+    TRAINING, SCORING short of 100: the caller stores the result). Raises DefinitionError
+    when the source or population segment is gone, the source is too small, a feature no
+    longer exists or the population is empty."""
+    await report(Phase.READING_FEATURES, 0)
     source, population = await _read_groups(graph, schema, audience, spec)
-    return await expand_groups(graph, schema, audience, source, population, spec, now)
+    return await expand_groups(graph, schema, audience, source, population, spec, now, report)
 
 
 async def expand_groups(
     graph: Graph, schema: GraphSchema, audience: str, source: Sequence[g.Key],
     population: Sequence[g.Key], spec: ExpansionSpec, now: dt.datetime,
+    report: ReportPhase = ignore_phase,
 ) -> Expansion:  # fmt: skip
     """`expand` for given source and population keys (disjoint, sorted: deterministic).
     Raises DefinitionError for unknown features."""
@@ -72,8 +84,13 @@ async def expand_groups(
         raise DefinitionError(f"unknown features: {[spec.features[i] for i in chosen.unknown]}")
     keys = [*source, *population]
     plan = features.plan
-    rows = (await g.feature_rows(graph, schema, plan, keys, now))[:, chosen.columns]
+
+    async def reading(done: int, total: int) -> None:
+        await report(Phase.READING_FEATURES, FEATURE_SHARE * done // total if total else 0)
+
+    rows = (await g.feature_rows(graph, schema, plan, keys, now, reading))[:, chosen.columns]
     values = await g.attribute_values(graph, plan.profile, chosen.strings, keys)
+    await report(Phase.READING_FEATURES, 100)
     string_names, strings = one_hot(plan.profile.name, chosen.strings, values)
     rows = np.hstack([rows, strings])
     x_source, x_population = rows[: len(source)], rows[len(source) :]
@@ -81,10 +98,16 @@ async def expand_groups(
     read_s = time.perf_counter() - started
     # CPU-bound for seconds to minutes: off the event loop, which must keep renewing the
     # refresh's lease (a blocked loop would let the claim lapse mid-run)
-    holdout = await asyncio.to_thread(_holdout, x_source, x_population, spec.output_percent)
+    async with from_thread(report) as send:
+        holdout = await asyncio.to_thread(
+            _holdout, x_source, x_population, spec.output_percent, holdout_progress(send)
+        )
     holdout_s = time.perf_counter() - started - read_s
     config = SimilarityConfig(random_state=SEED)
-    scored = await asyncio.to_thread(score_similarity, x_source, x_population, config)
+    async with from_thread(report) as send:
+        scored = await asyncio.to_thread(
+            score_similarity, x_source, x_population, config, model_progress(send)
+        )
     picked = select_output(scored.population, output_size(len(population), spec.output_percent))
     scores = {population[i]: float(scored.population[i]) for i in picked.tolist()}
     members = set(scores) | (set(source) if spec.include_source else set())
@@ -124,7 +147,9 @@ async def _read_groups(
     return source, population
 
 
-def _holdout(x_source: np.ndarray, x_population: np.ndarray, percent: float) -> dict[str, Any]:
+def _holdout(
+    x_source: np.ndarray, x_population: np.ndarray, percent: float, progress: Progress
+) -> dict[str, Any]:
     """Hide HOLDOUT_SHARE of the source, train on the rest against the population with the
     hidden members in it (unlabelled, as unknown look-alikes are), and measure recovery."""
     rng = np.random.default_rng(SEED)
@@ -139,7 +164,8 @@ def _holdout(x_source: np.ndarray, x_population: np.ndarray, percent: float) -> 
         sample = np.sort(rng.permutation(len(x_population))[:HOLDOUT_POPULATION])
         x_population = x_population[sample]
     candidates = np.vstack([x_population, x_source[hidden]])
-    scored = score_similarity(x_source[kept], candidates, SimilarityConfig(random_state=SEED))
+    config = SimilarityConfig(random_state=SEED)
+    scored = score_similarity(x_source[kept], candidates, config, progress)
     n = len(x_population)
     q = holdout_quality(scored.population[n:], scored.population[:n], percent, weight)
     return {

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any, LiteralString, Protocol
 
 import numpy as np
@@ -54,9 +55,11 @@ async def profile_keys(graph: Graph, profile: Entity) -> list[Key]:
 
 
 async def feature_rows(
-    graph: Graph, schema: GraphSchema, plan: FeaturePlan, keys: list[Key], now: dt.datetime
-) -> Floats:
-    """One row of the plan's features per key, in order (NaN for a key with no profile)."""
+    graph: Graph, schema: GraphSchema, plan: FeaturePlan, keys: list[Key], now: dt.datetime,
+    progress: Callable[[int, int], Awaitable[None]] | None = None,
+) -> Floats:  # fmt: skip
+    """One row of the plan's features per key, in order (NaN for a key with no profile);
+    `progress(done, total)` hears of each batch of profiles read."""
     cypher, constants = feature_query(schema, plan)
     params = {**constants, **time_params(now, plan.windows)}
     out = np.full((len(keys), len(plan.features)), np.nan)
@@ -69,6 +72,8 @@ async def feature_rows(
         found = await graph.read_with(compiled(cypher), {**params, "keys": batch})
         for record in found:
             out[positions[record["key"]]] = np.array(record["row"], dtype=np.float64)
+        if progress is not None:
+            await progress(start + len(batch), len(unique))
     return out
 
 

@@ -18,6 +18,8 @@ from server.refresh.records import Phase
 CHANNEL = "refresh:progress"
 KEY_TTL_S = 24 * 3600
 Publish = Callable[[dict[str, Any]], Awaitable[None]]
+# A member source's own phases while it evaluates (an expansion's reading, training, ...)
+ReportPhase = Callable[[Phase, int], Awaitable[None]]
 
 
 def progress_key(segment_id: str) -> str:
@@ -66,3 +68,11 @@ class ProgressReporter:
 
     async def writing(self, done: int, total: int) -> None:
         await self.phase(Phase.WRITING, 100 * done // total if total else 100)
+
+    async def report(self, phase: Phase, percent: int) -> None:
+        """`phase` as a ReportPhase (no extra fields)."""
+        await self.phase(phase, percent)
+
+
+async def ignore_phase(phase: Phase, percent: int) -> None:
+    return None

@@ -22,11 +22,16 @@ class RunStatus(StrEnum):
 
 
 class Phase(StrEnum):
-    """Progress phases, published in this order."""
+    """Progress phases, published in this order. An expansion (similar customers) evaluates
+    in four more, each with its percent; other segments skip them."""
 
     QUEUED = "QUEUED"
     CLAIMING = "CLAIMING"
     EVALUATING = "EVALUATING"
+    READING_FEATURES = "READING_FEATURES"
+    HOLDOUT = "HOLDOUT"
+    TRAINING = "TRAINING"
+    SCORING = "SCORING"
     DIFFING = "DIFFING"
     WRITING = "WRITING"
     SWITCHING = "SWITCHING"

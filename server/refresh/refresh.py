@@ -228,7 +228,7 @@ async def _evaluate(
     reporter: ProgressReporter,
 ) -> tuple[set[Any], set[Any]]:  # fmt: skip
     """(selected now, active members): of every profile, or only of `keys`."""
-    fresh = await source.select(env.graph, keys)
+    fresh = await source.select(env.graph, keys, reporter.report)
     await reporter.phase(Phase.DIFFING)
     if keys is None:
         return fresh, await membership.read_members(env.graph, claim.segment_id, claim.base)

@@ -21,13 +21,17 @@ from graph_schema import GraphSchema
 from server.refresh import membership
 from server.refresh.definitions import DefinitionError
 from server.refresh.graph import Graph
+from server.refresh.progress import ReportPhase, ignore_phase
 from server.refresh.records import MemberQuery, SegmentInfo, SplitSpec
 from server.splits.buckets import bucket_of, in_ranges
 
 
 class MemberSource(Protocol):
-    async def select(self, graph: Graph, keys: list[Any] | None) -> set[Any]:
-        """The member keys now: of every profile (`keys` None) or only of `keys`.
+    async def select(
+        self, graph: Graph, keys: list[Any] | None, report: ReportPhase = ignore_phase
+    ) -> set[Any]:
+        """The member keys now: of every profile (`keys` None) or only of `keys`. A source
+        that evaluates in phases of its own (an expansion) tells `report` of each.
 
         Raises DefinitionError when the members cannot be computed (the run FAILS with it),
         and Neo4j errors."""
@@ -63,7 +67,9 @@ def sources_for(schema: GraphSchema) -> SourceFactory:
 class CypherSource:
     query: MemberQuery
 
-    async def select(self, graph: Graph, keys: list[Any] | None) -> set[Any]:
+    async def select(
+        self, graph: Graph, keys: list[Any] | None, report: ReportPhase = ignore_phase
+    ) -> set[Any]:
         if keys is None:
             return await membership.evaluate(graph, self.query)
         return await membership.evaluate_among(graph, self.query, keys)
@@ -92,7 +98,9 @@ _PARENT_MEMBERS_AMONG: LiteralString = (
 class SplitSource:
     split: SplitSpec
 
-    async def select(self, graph: Graph, keys: list[Any] | None) -> set[Any]:
+    async def select(
+        self, graph: Graph, keys: list[Any] | None, report: ReportPhase = ignore_phase
+    ) -> set[Any]:
         """Raises DefinitionError when the parent segment no longer exists."""
         parent = self.split.parent_id
         if keys is None:

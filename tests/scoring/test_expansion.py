@@ -137,3 +137,14 @@ def test_columns_without_any_value_are_left_out() -> None:
     source, rest = group & known, ~(group & known)
     with_empty = score_similarity(empty[source], empty[rest])
     assert np.array_equal(with_empty.population, score_similarity(x[source], x[rest]).population)
+
+
+def test_progress_hears_every_fold_trained_then_every_share_scored() -> None:
+    x, group, known = planted()
+    source, rest = group & known, ~(group & known)
+    heard: list[tuple[str, int, int]] = []
+    config = SimilarityConfig(folds=4)
+    scores = score_similarity(x[source], x[rest], config, lambda *step: heard.append(step))
+    assert heard == [("training", i, 4) for i in range(5)] + [("scoring", i, 4) for i in range(5)]
+    quiet = score_similarity(x[source], x[rest], config)
+    assert np.array_equal(scores.population, quiet.population)  # listening changes nothing
