@@ -34,7 +34,7 @@ from server.refresh.graph import Graph
 from server.refresh.schema import ensure_refresh_schema
 from server.settings import get_settings
 from server.store.db import Db, Tx, rows
-from server.store.overlap import combination_counts, overlap_counts
+from server.store.overlap import MEMBER_NODES, OVERLAP_BY_VALUE, combination_counts, overlap_counts
 from tests.conftest import wipe_graph
 
 SEGMENTS = 5
@@ -100,21 +100,9 @@ ONE_EXPAND = (
     "MATCH (s)-[m:_MEMBER]->(p) WHERE m.since <= v AND (m.until IS NULL OR m.until > v) "
     "RETURN collect(id(p)) AS nodes"
 )
-# A breakdown: the previous query, and the lists of node ids with one read of the attribute per
-# distinct profile node afterwards (in the same transaction; a wrapped value keeps nulls in).
-PREVIOUS_BY_VALUE = (
-    "UNWIND range(0, size($ids) - 1) AS i "
-    "MATCH (s:_Segment {id: $ids[i]}) WITH i, s.id AS id, s.activeVersion AS v "
-    "CALL (id, v) { "
-    "  MATCH ()-[m:_MEMBER]->(p) USING INDEX m:_MEMBER(segmentId, key) "
-    "  WHERE m.segmentId = id AND m.key IS NOT NULL "
-    "  AND m.since <= v AND (m.until IS NULL OR m.until > v) "
-    "  RETURN p "
-    "} "
-    "WITH p, sum(toInteger(2 ^ i)) AS mask "
-    "WITH mask, p[$attribute] AS value "
-    "RETURN mask, value, count(*) AS n"
-)
+# A breakdown: the server's query (OVERLAP_BY_VALUE, grouped in Cypher), and the lists of node ids
+# with one read of the attribute per distinct profile node afterwards (in the same transaction;
+# a wrapped value keeps nulls in).
 EXPAND_BY_VALUE = (
     "UNWIND range(0, size($ids) - 1) AS i "
     "MATCH (s:_Segment {id: $ids[i]}) WITH i, s, s.activeVersion AS v "
@@ -125,15 +113,6 @@ EXPAND_BY_VALUE = (
     "WITH p, sum(toInteger(2 ^ i)) AS mask "
     "WITH mask, p[$attribute] AS value "
     "RETURN mask, value, count(*) AS n"
-)
-MEMBER_NODES = (
-    "UNWIND range(0, size($ids) - 1) AS i "
-    "MATCH (s:_Segment {id: $ids[i]}) WITH i, s, s.activeVersion AS v "
-    "CALL (s, v) { "
-    "  MATCH (s)-[m:_MEMBER]->(p) WHERE m.since <= v AND (m.until IS NULL OR m.until > v) "
-    "  RETURN collect(id(p)) AS nodes "
-    "} "
-    "RETURN i, nodes"
 )
 NODE_VALUES = (
     "UNWIND $nodes AS n OPTIONAL MATCH (p) WHERE id(p) = n "
@@ -246,7 +225,7 @@ async def measure(sets: list[np.ndarray], profiles: int) -> None:
         "lists via index": lambda: lists_of(db, LISTS_INDEX, ids),
         "expand, 5 queries at once": lambda: one_per_segment(db, ids),
         "(server alone: expand, count)": server_only,
-        "breakdown: previous": lambda: grouped_by_value(db, PREVIOUS_BY_VALUE, ids),
+        "breakdown: previous": lambda: grouped_by_value(db, OVERLAP_BY_VALUE, ids),
         "breakdown: grouped, expand": lambda: grouped_by_value(db, EXPAND_BY_VALUE, ids),
         "breakdown: lists + values": lambda: lists_by_value(db, ids),
     }

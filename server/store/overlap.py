@@ -17,7 +17,7 @@ from server.store.db import Db
 # starts at its segment), cheaper than seeking the (segmentId, key) index (bench/expansion/
 # overlap: x1.3-x2.3 over grouping per profile node in Cypher). Node ids are only compared within
 # this one read, never kept.
-_MEMBER_NODES: LiteralString = (
+MEMBER_NODES: LiteralString = (
     "UNWIND range(0, size($ids) - 1) AS i "
     "MATCH (s:_Segment {id: $ids[i]}) WITH i, s, s.activeVersion AS v "
     "CALL (s, v) { "
@@ -28,7 +28,7 @@ _MEMBER_NODES: LiteralString = (
 )
 # With a breakdown, grouped by profile node in Cypher (the combination as a bit mask), so the
 # attribute is read once per profile, not once per membership.
-_OVERLAP_BY_VALUE: LiteralString = (
+OVERLAP_BY_VALUE: LiteralString = (
     "UNWIND range(0, size($ids) - 1) AS i "
     "MATCH (s:_Segment {id: $ids[i]}) WITH i, s.id AS id, s.activeVersion AS v "
     "CALL (id, v) { "
@@ -57,10 +57,10 @@ async def overlap_counts(db: Db, ids: list[str], attribute: str | None) -> list[
     """Profiles in exactly each combination of the segments `ids` (positions into it); per
     value of `attribute` (a schema-validated property name) when given."""
     if attribute is not None:
-        found = await db.read(_OVERLAP_BY_VALUE, ids=ids, attribute=attribute)
+        found = await db.read(OVERLAP_BY_VALUE, ids=ids, attribute=attribute)
         return [OverlapCount(_positions(r["mask"]), r["value"], r["n"]) for r in found]
     nodes: list[list[int]] = [[] for _ in ids]  # a segment gone meanwhile has no members
-    for r in await db.read(_MEMBER_NODES, ids=ids):
+    for r in await db.read(MEMBER_NODES, ids=ids):
         nodes[r["i"]] = r["nodes"]
     return [OverlapCount(combo, None, n) for combo, n in combination_counts(nodes).items()]
 
