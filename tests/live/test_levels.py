@@ -14,22 +14,12 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import neo4j
-from arq.connections import RedisSettings, create_pool
 
-from graph_schema import default_schema
-from server.live.incremental import apply_changes, load_live
-from server.live.ingest import ingest
-from server.live.queue import CHANGES, drain
-from server.live.records import Change
-from server.refresh.definitions import grammar_compiler
 from server.refresh.graph import Graph, Tx
-from server.refresh.passes import refresh_pass
-from server.refresh.refresh import RefreshEnv
-from server.refresh.schema import ensure_refresh_schema
 from server.settings import Settings
-from server.store.db import Db
 from tests.api.conftest import Api, create_ok
 from tests.api.test_splits import members
+from tests.live.rounds import customer, live_rig
 from tests.live.test_incremental import truth
 
 T = TypeVar("T")
@@ -57,13 +47,6 @@ class Watched(Graph):
         return done
 
 
-def _customer(key: str, satisfaction: int, city: str) -> dict[str, Any]:
-    return {"entity": "Customer", "key": key,
-            "properties": {"satisfaction": satisfaction, "city": city}}  # fmt: skip
-
-
-async def _quiet(event: dict[str, Any]) -> None:
-    return None
 
 
 def test_a_level_switches_together_after_its_inputs(
@@ -71,7 +54,7 @@ def test_a_level_switches_together_after_its_inputs(
 ) -> None:
     for name, text in SEGMENTS.items():
         create_ok(api, name=name, definition={"text": text})
-    moved = asyncio.run(_change(settings, [_customer("c0", 90, "Oslo")]))
+    moved = asyncio.run(_change(settings, [customer("c0", 90, "Oslo")]))
     for name, text in SEGMENTS.items():
         assert members(empty_graph, name) == truth(empty_graph, text, datetime.now(UTC)), name
     assert "c0" in members(empty_graph, "top")
@@ -101,8 +84,8 @@ def test_a_dirty_segment_takes_the_one_segment_path_and_is_cleaned(
     for name, text in LEVEL_0.items():
         create_ok(api, name=name, definition={"text": text})
     # An aborted run of sat_20 left a version past the active one, with c9 entering in it.
-    setup = [_customer("c9", 5, "Rome")]
-    asyncio.run(_change(settings, [_customer("c1", 30, "Rome")], setup=setup, dirty="sat_20"))
+    setup = [customer("c9", 5, "Rome")]
+    asyncio.run(_change(settings, [customer("c1", 30, "Rome")], setup=setup, dirty="sat_20"))
     for name, text in LEVEL_0.items():
         assert members(empty_graph, name) == truth(empty_graph, text, datetime.now(UTC)), name
     assert "c9" not in members(empty_graph, "sat_20")
@@ -119,42 +102,20 @@ async def _change(
     settings: Settings, records: list[dict[str, Any]],
     setup: list[dict[str, Any]] | None = None, dirty: str | None = None,
 ) -> _Moved:  # fmt: skip
-    driver = neo4j.AsyncGraphDatabase.driver(
-        settings.neo4j_uri, auth=(settings.neo4j_user, settings.neo4j_password),
-        notifications_min_severity="OFF",
-    )  # fmt: skip
-    redis = await create_pool(RedisSettings.from_dsn(settings.redis_url))
-    try:
-        graph = Watched(driver, settings.neo4j_database)
-        await ensure_refresh_schema(graph)
-        db, schema = Db(driver, settings.neo4j_database), default_schema()
-        env = RefreshEnv(graph=graph, compiler=grammar_compiler(schema), publish=_quiet)
-        start = [_customer(f"c{i}", 10 * i, "Oslo" if i % 2 else "Rome") for i in range(8)]
-        assert (await ingest(db, redis, schema, start + (setup or []))).errors == ()
-        await redis.delete(CHANGES)
-        found = await graph.read("MATCH (s:_Segment) RETURN collect(s.id) AS ids")
-        await refresh_pass(env, found[0]["ids"], "MANUAL")
+    async with live_rig(settings, Watched, setup) as rig:
+        graph = rig.graph
         if dirty is not None:
             await _leave_aborted_version(graph, dirty, "c9")
         graph.after_writes.clear()
         before = await graph.read("MATCH (s:_Segment) RETURN s.name AS name, s.activeVersion AS v")
         graph.after_writes.append({r["name"]: r["v"] for r in before})
-
-        async def apply(changes: list[Change]) -> None:
-            await apply_changes(env, schema, changes, _quiet, await load_live(env))
-
-        assert (await ingest(db, redis, schema, records)).errors == ()
-        assert await drain(redis, apply) == len(records)
+        await rig.change(records)
         seen = graph.after_writes
         levels = [
             {n for n in new if new[n] != old.get(n)}
             for old, new in itertools.pairwise(seen)
         ]
         return _Moved([m for m in levels if m], len(seen) - 1)
-    finally:
-        await redis.delete(CHANGES)
-        await redis.aclose()
-        await driver.close()
 
 
 async def _leave_aborted_version(graph: Graph, name: str, key: str) -> None:

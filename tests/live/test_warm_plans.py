@@ -14,23 +14,16 @@ from dataclasses import dataclass, field
 from typing import Any, LiteralString
 
 import neo4j
-from arq.connections import RedisSettings, create_pool
 
 from graph_schema import default_schema
-from server.live.incremental import apply_changes, load_live
-from server.live.ingest import ingest
-from server.live.queue import CHANGES, drain
-from server.live.records import Change
 from server.live.warm_plans import PlanWarmer, warm_plans
 from server.refresh.definitions import grammar_compiler
 from server.refresh.graph import Graph
-from server.refresh.passes import refresh_pass
 from server.refresh.refresh import RefreshEnv
-from server.refresh.schema import ensure_refresh_schema
 from server.settings import Settings
-from server.store.db import Db
 from tests.api.conftest import Api, create_ok
-from tests.live.test_levels import SEGMENTS, _customer, _quiet
+from tests.live.rounds import customer, live_rig, quiet
+from tests.live.test_levels import SEGMENTS
 
 # A segment reading a related entity: a changed order is walked back to its customer.
 ORDERS = {"web_orders": "segment Customer where any Order (channel = 'web' and total >= 100)"}
@@ -87,7 +80,7 @@ def test_a_live_change_after_the_warm_up_plans_none_of_its_round_queries(
     for name, text in ORDERS.items():
         create_ok(api, name=name, definition={"text": text})
     order = {"entity": "Order", "key": "o1", "properties": {"total": 150.0}}
-    warmed, sent = asyncio.run(_warm_then_change(settings, [_customer("c0", 90, "Oslo"), order]))
+    warmed, sent = asyncio.run(_warm_then_change(settings, [customer("c0", 90, "Oslo"), order]))
     assert len(sent) >= 3  # one round per level at least
     assert any(text.endswith("AS keys") for text, _ in sent)  # a walk from a changed order
     assert {text for text, _ in sent} <= {text for text, _ in warmed}
@@ -100,39 +93,16 @@ def test_a_live_change_after_the_warm_up_plans_none_of_its_round_queries(
 async def _warm_then_change(
     settings: Settings, records: list[dict[str, Any]]
 ) -> tuple[list[tuple[str, dict[str, Any]]], list[tuple[str, dict[str, Any]]]]:
-    driver = neo4j.AsyncGraphDatabase.driver(
-        settings.neo4j_uri, auth=(settings.neo4j_user, settings.neo4j_password),
-        notifications_min_severity="OFF",
-    )  # fmt: skip
-    redis = await create_pool(RedisSettings.from_dsn(settings.redis_url))
-    try:
-        graph = Recording(driver, settings.neo4j_database)
-        await ensure_refresh_schema(graph)
-        db, schema = Db(driver, settings.neo4j_database), default_schema()
-        env = RefreshEnv(graph=graph, compiler=grammar_compiler(schema), publish=_quiet)
-        start = [_customer(f"c{i}", 10 * i, "Oslo" if i % 2 else "Rome") for i in range(8)]
-        start.append({"type": "track", "entity": "Order", "key": "o1",
-                      "properties": {"total": 5.0, "channel": "web"},
-                      "profile": {"entity": "Customer", "key": "c1"}})  # fmt: skip
-        assert (await ingest(db, redis, schema, start)).errors == ()
-        await redis.delete(CHANGES)
-        found = await graph.read("MATCH (s:_Segment) RETURN collect(s.id) AS ids")
-        await refresh_pass(env, found[0]["ids"], "MANUAL")
-        graph.combined.clear()
-        assert await warm_plans(env, schema) == len(graph.combined) > 0
-        warmed = list(graph.combined)
-        graph.combined.clear()
-
-        async def apply(changes: list[Change]) -> None:
-            await apply_changes(env, schema, changes, _quiet, await load_live(env))
-
-        assert (await ingest(db, redis, schema, records)).errors == ()
-        assert await drain(redis, apply) == len(records)
-        return warmed, list(graph.combined)
-    finally:
-        await redis.delete(CHANGES)
-        await redis.aclose()
-        await driver.close()
+    order = {"type": "track", "entity": "Order", "key": "o1",
+             "properties": {"total": 5.0, "channel": "web"},
+             "profile": {"entity": "Customer", "key": "c1"}}  # fmt: skip
+    async with live_rig(settings, Recording, [order]) as rig:
+        rig.graph.combined.clear()
+        assert await warm_plans(rig.env, rig.schema) == len(rig.graph.combined) > 0
+        warmed = list(rig.graph.combined)
+        rig.graph.combined.clear()
+        await rig.change(records)
+        return warmed, list(rig.graph.combined)
 
 
 def test_a_warm_up_with_neo4j_down_is_logged_not_raised(settings: Settings) -> None:
@@ -144,7 +114,7 @@ def test_a_warm_up_with_neo4j_down_is_logged_not_raised(settings: Settings) -> N
         try:
             schema = default_schema()
             env = RefreshEnv(graph=Graph(driver, settings.neo4j_database),
-                             compiler=grammar_compiler(schema), publish=_quiet)  # fmt: skip
+                             compiler=grammar_compiler(schema), publish=quiet)  # fmt: skip
             warmer = PlanWarmer(env, schema)
             warmer.start()  # returns at once
             assert warmer.task is not None
