@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     neo4j_heap: str = "4g"
     neo4j_pagecache_mb: int = 4096
     neo4j_tx_memory_mb: int = 4096
+    # db.tx_log.rotation.retention_policy: how much transaction log survives a checkpoint
+    neo4j_tx_log_retention: str = "1G size"
     redis_persistence: bool = True
 
     api_host: str = "127.0.0.1"

@@ -146,6 +146,7 @@ def start(settings: Settings, *, timeout: float = 180.0) -> ServiceStatus:
         "NEO4J_PASSWORD": settings.neo4j_password,
         "NEO4J_PAGECACHE_MB": str(settings.neo4j_pagecache_mb),
         "NEO4J_TX_MEMORY_MB": str(settings.neo4j_tx_memory_mb),
+        "NEO4J_TX_LOG_RETENTION": settings.neo4j_tx_log_retention,
     }
     argv = [java, f"-Xms{settings.neo4j_heap}", f"-Xmx{settings.neo4j_heap}", *JVM_OPTIONS]
     argv += ["-cp", f"{classes}:{lib}/*", MARKER]
