@@ -3,10 +3,14 @@ set: this repository pins no lock file, the virtualenv built from pyproject.toml
 for known vulnerabilities.
 
 `pip-audit` needs a vulnerability service that this network does not reach; the long mode tries
-it once per service and records the row as blocked with the exact error. The offline route is
-the advisory database shipped as a package (`safety-db`, frozen in July 2021): every advisory
-whose version range holds an installed version is a finding. That database is old, so a clean
-result says "no advisory known in 2021", which the report states.
+it once per service and records the row as blocked with the exact error. Two routes remain:
+- The package index's project JSON (`/pypi/<name>/json`), which this network serves, lists the
+  advisories of the project's latest release (the per-version document pip-audit asks for is
+  not served). For a dependency installed at its latest release that is an exact, current check;
+  a dependency held back (by another package's pin, or by our Python) is named as not covered.
+- The advisory database shipped as a package (`safety-db`, frozen in July 2021): every advisory
+  whose version range holds an installed version is a finding. That database is old, so a clean
+  result says "no advisory known in 2021", which the report states.
 """
 
 from __future__ import annotations
@@ -18,12 +22,15 @@ import re
 import subprocess
 import sys
 import tempfile
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
 from packaging.requirements import Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 from tests.reliability.figures import long_mode, record
 
@@ -133,3 +140,63 @@ def test_pip_audit_on_the_locked_set() -> None:
         else:
             record(TEST, f"pip-audit ({service} service)", len(deps), f"blocked: {reason}",
                    "0", False)  # fmt: skip
+
+
+def _project(name: str) -> dict[str, object]:
+    from pip._internal.models.index import PyPI  # pip's own address of the index's JSON API
+
+    with urllib.request.urlopen(f"{PyPI.pypi_url}/{name}/json", timeout=30) as answer:
+        data: dict[str, object] = json.load(answer)
+    return data
+
+
+def held_back_by(name: str, latest: str, requires_python: str | None) -> str:
+    """Why `name` is not at `latest`: our Python, or the installed package that pins it."""
+    python = ".".join(map(str, sys.version_info[:3]))
+    if requires_python and not SpecifierSet(requires_python).contains(python):
+        return f"{latest} needs Python {requires_python}"
+    for dist in md.distributions():
+        for raw in dist.requires or []:
+            req = Requirement(raw)
+            if canonicalize_name(req.name) == name and not req.specifier.contains(latest):
+                return f"{dist.metadata['Name']} pins {req.name}{req.specifier}"
+    return f"{latest} not installed"
+
+
+def index_advisories(deps: dict[str, str]) -> tuple[list[str], list[str]]:
+    """(findings, dependencies not covered) from the index's advisories of latest releases."""
+
+    def check(item: tuple[str, str]) -> tuple[list[str], str | None]:
+        name, version = item
+        project = _project(name)
+        info = project["info"]
+        assert isinstance(info, dict)
+        latest = str(info["version"])
+        if Version(version) != Version(latest):
+            why = held_back_by(name, latest, info.get("requires_python"))
+            return [], f"{name} {version} ({why})"
+        advisories = project.get("vulnerabilities") or []
+        assert isinstance(advisories, list)
+        return [f"{name} {version}: {a.get('id')}" for a in advisories
+                if not a.get("withdrawn")], None  # fmt: skip
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        results = list(pool.map(check, sorted(deps.items())))
+    hits = [hit for found, _ in results for hit in found]
+    return hits, [gap for _, gap in results if gap]
+
+
+def test_index_advisories_of_the_latest_releases() -> None:
+    if not long_mode():  # network lookups: by hand only, like pip-audit
+        return
+    deps = locked_dependencies()
+    hits, uncovered = index_advisories(deps)
+    covered = len(deps) - len(uncovered)
+    result = f"{len(hits)} known vulnerabilities in {covered} dependencies at their latest release"
+    if hits:
+        result += f": {'; '.join(hits[:5])}"
+    if uncovered:
+        result += f"; not covered (held back): {'; '.join(uncovered)}"
+    record(TEST, "package index advisories of each latest release", len(deps), result, "0",
+           not hits)  # fmt: skip
+    assert not hits
