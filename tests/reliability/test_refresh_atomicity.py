@@ -13,6 +13,7 @@ import os
 import random
 import statistics
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 
 import pytest
@@ -72,7 +73,33 @@ def _check_page(
     for keys in (expected.a, expected.b):
         if total == len(keys) and got == _slice(keys, after, first):
             return None
-    return f"after={after} first={first} total={total} got {got[:3]}..{len(got)} keys"
+    return f"after={after} first={first} total={total} got {got[:3]}..{len(got)} keys" + "".join(
+        f"; {name} {sorted(found)[:5]}" for name, found in _odd_keys(expected, got).items() if found
+    )
+
+
+def _odd_keys(expected: Memberships, got: list[str]) -> dict[str, set[str]]:
+    """What makes a page wrong, against the version it is closest to: keys read twice, keys
+    of the other version only, keys missing."""
+    seen = set(got)
+    closest = min((set(expected.a), set(expected.b)), key=lambda keys: len(keys ^ seen))
+    return {
+        "twice": {k for k, n in Counter(got).items() if n > 1},
+        "foreign": seen - closest,
+        "missing": closest - seen if len(got) >= len(closest) else set(),
+    }
+
+
+async def _rows_of(db: Db, keys: set[str]) -> str:
+    """The membership relationships of `keys` right after a bad read, for the failure report."""
+    found = await db.read(
+        "MATCH ()-[m:_MEMBER]->() WHERE m.segmentId = $id AND m.key IN $keys "
+        "RETURN m.key AS key, m.since AS since, m.until AS until, elementId(m) AS rel "
+        "ORDER BY key, since",
+        id=SEGMENT, keys=sorted(keys)[:5],
+    )  # fmt: skip
+    active = await db.read("MATCH (s:_Segment {id: $id}) RETURN s.activeVersion AS v", id=SEGMENT)
+    return f" (active now {active[0]['v']}; rows {[dict(r) for r in found]})"
 
 
 async def _reader(
@@ -97,7 +124,8 @@ async def _reader(
                 got = [str(m.key) for m in page.items]
                 problem = _check_page(expected, got, page.total, after, first)
             if problem:
-                reads.bad.append(problem)
+                odd = set().union(*_odd_keys(expected, got).values())
+                reads.bad.append(problem + (await _rows_of(db, odd) if odd else ""))
         reads.done += 1
 
 
