@@ -17,7 +17,7 @@ import numpy.typing as npt
 from neo4j import Record
 
 from graph_schema import Attribute, Entity, GraphSchema, quote_identifier
-from server.features.cypher import feature_query, time_params
+from server.features.batches import Columns, read_rows_async
 from server.features.plan import FeaturePlan
 from server.refresh.graph import Graph, compiled, rows, with_identifiers
 
@@ -46,35 +46,34 @@ async def segment_members(graph: Reader, segment_id: str) -> list[Key] | None:
 
 
 async def profile_keys(graph: Graph, profile: Entity) -> list[Key]:
-    """Every key of the profile entity, sorted (a deterministic population)."""
+    """Every key of the profile entity, sorted (a deterministic population), as one
+    collected list: far faster for the driver than a record per key."""
     query = with_identifiers(
-        "MATCH (p:{label}) WHERE p.{key} IS NOT NULL RETURN p.{key} AS k ORDER BY k",
+        "MATCH (p:{label}) WHERE p.{key} IS NOT NULL WITH p.{key} AS k ORDER BY k "
+        "RETURN collect(k) AS keys",
         label=profile.label, key=profile.key,
     )  # fmt: skip
-    return [r["k"] for r in await graph.read(query)]
+    return list((await graph.read(query))[0]["keys"])
 
 
 async def feature_rows(
     graph: Graph, schema: GraphSchema, plan: FeaturePlan, keys: list[Key], now: dt.datetime,
     progress: Callable[[int, int], Awaitable[None]] | None = None,
 ) -> Floats:  # fmt: skip
-    """One row of the plan's features per key, in order (NaN for a key with no profile);
-    `progress(done, total)` hears of each batch of profiles read."""
-    cypher, constants = feature_query(schema, plan)
-    params = {**constants, **time_params(now, plan.windows)}
-    out = np.full((len(keys), len(plan.features)), np.nan)
-    positions: dict[Key, list[int]] = {}
-    for i, k in enumerate(keys):  # a key may come twice (a segment against everyone)
-        positions.setdefault(k, []).append(i)
-    unique = list(positions)
-    for start in range(0, len(unique), BATCH):
-        batch = unique[start : start + BATCH]
-        found = await graph.read_with(compiled(cypher), {**params, "keys": batch})
-        for record in found:
-            out[positions[record["key"]]] = np.array(record["row"], dtype=np.float64)
+    """One row of the plan's features per key, in order (NaN for a key with no profile; a
+    key may come twice, a segment against everyone); `progress(done, total)` hears of each
+    batch of profiles read. Read by the column path of `server.features.batches`."""
+    total = len(set(keys))
+
+    async def read(text: str, params: dict[str, Any]) -> Columns:
+        found = (await graph.read_with(compiled(text), params))[0]
+        return dict(zip(found.keys(), found.values(), strict=True))
+
+    async def heard(done: int) -> None:
         if progress is not None:
-            await progress(start + len(batch), len(unique))
-    return out
+            await progress(done, total)
+
+    return await read_rows_async(read, schema, plan, keys, now, progress=heard)
 
 
 async def attribute_values(

@@ -45,7 +45,8 @@ def _as_number(expr: str, attr: Attribute) -> str:
     return f"toFloat({expr})"
 
 
-def _to_one_part(schema: GraphSchema, part: ToOne) -> str:
+def to_one_part(schema: GraphSchema, part: ToOne) -> str:
+    """A subquery body returning the part's numbers as `g` (the caller appends its number)."""
     steps = part.related.steps
     var = "t" if steps else "p"
     values = [_as_number(f"{var}.{q(a.name)}", a) for a in part.values]
@@ -106,7 +107,7 @@ def feature_query(schema: GraphSchema, plan: FeaturePlan) -> tuple[str, dict[str
     """The batch query (parameter `$keys` plus the time parameters of `time_params`) and its
     constant parameters (category values). Column order is `plan.features` order."""
     params: dict[str, Any] = {}
-    parts = [_to_one_part(schema, t) for t in plan.to_one]
+    parts = [to_one_part(schema, t) for t in plan.to_one]
     parts += [_activity_part(schema, a, plan, params) for a in plan.activities]
     profile = plan.profile
     lines = [
