@@ -55,8 +55,11 @@ class Rows:
     def head(self, batch: list[Key]) -> Task:
         return self.reads.to_one, {**self.reads.params, "keys": batch}
 
-    def activities(self, head: Columns) -> list[Task]:
-        params = {**self.reads.params, "ids": list(head["ids"])}
+    def activities(self, batch: list[Key], head: Columns) -> list[Task]:
+        # the keys ride along: an element id freed by a delete since the head query may
+        # already name another profile, and the key check skips it
+        keys = [batch[i] for i in head["owner"]]
+        params = {**self.reads.params, "ids": list(head["ids"]), "idKeys": keys}
         return [(a.text, params) for a in self.reads.activities]
 
     def fill(self, batch: list[Key], head: Columns, found: Sequence[Columns]) -> None:
@@ -93,7 +96,7 @@ def read_rows(
         for k, batch in enumerate(batches):
             assert head is not None
             found = head.result()
-            parts = [pool.submit(read, *task) for task in rows.activities(found)]
+            parts = [pool.submit(read, *task) for task in rows.activities(batch, found)]
             if k + 1 < len(batches):  # the next batch's profiles, beside these activities
                 head = pool.submit(read, *rows.head(batches[k + 1]))
             rows.fill(batch, found, [f.result() for f in parts])
@@ -123,7 +126,7 @@ async def read_rows_async(
         nonlocal done
         async with in_flight:
             found = await one(rows.head(batch))
-            parts = await asyncio.gather(*(one(task) for task in rows.activities(found)))
+            parts = await asyncio.gather(*(one(task) for task in rows.activities(batch, found)))
             rows.fill(batch, found, parts)
         done += len(batch)
         if progress is not None:

@@ -65,7 +65,8 @@ def column_reads(schema: GraphSchema, plan: FeaturePlan, now: dt.datetime) -> Co
     ])  # fmt: skip
     head = (
         "UNWIND range(0, size($ids) - 1) AS i\n"
-        f"MATCH (p:{q(profile.label)}) WHERE elementId(p) = $ids[i]"
+        f"MATCH (p:{q(profile.label)}) WHERE elementId(p) = $ids[i] "
+        f"AND p.{q(profile.key)} = $idKeys[i]"
     )
     activities = tuple(
         ActivityRead(a, _activity_read(schema, head, a, params)) for a in plan.activities
