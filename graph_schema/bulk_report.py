@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from graph_schema.convert import CONVERTERS
 from graph_schema.import_report import BadRow
 from graph_schema.model import GraphSchema
 
@@ -44,7 +45,7 @@ def _entry(line: str, schema: GraphSchema) -> _Entry:
     if found := _DUPLICATE.match(line):
         group, key = found["group"], found["key"]
         entity = schema.entity(group)
-        reason = f"duplicate {group} key {key!r}: the first row is kept"
+        reason = f"duplicate {group} key {_typed(schema, group, key)}: the first row is kept"
         return _Entry(group, key, entity.key if entity else None, reason)
     if found := _MISSING.match(line):
         rel = next((r for r in schema.relationships if r.type == found["type"]), None)
@@ -53,9 +54,20 @@ def _entry(line: str, schema: GraphSchema) -> _Entry:
         column = None
         if rel is not None:
             column = rel.source_column if missing_start else rel.target_column
-        reason = f"unknown {group} {found['key']!r} for {found['type']}"
+        reason = f"unknown {group} {_typed(schema, group, found['key'])} for {found['type']}"
         return _Entry(found["type"], found["key"], column, reason)
     return _Entry("", "", None, line)
+
+
+def _typed(schema: GraphSchema, group: str, key: str) -> str:
+    """The key as the transactional import words it: repr of the converted value."""
+    entity = schema.entity(group)
+    if entity is None:
+        return repr(key)
+    try:
+        return repr(CONVERTERS[entity.key_attribute.type](key))
+    except ValueError:
+        return repr(key)
 
 
 def read_report(

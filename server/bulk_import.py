@@ -29,7 +29,7 @@ from graph_schema.import_report import (
 from graph_schema.importer import DEFAULT_MAX_BAD_ROWS, ensure_graph_schema
 from graph_schema.model import GraphSchema
 from server.services import neo4j as neo4j_service
-from server.services.neo4j_admin import AdminImport, discard_store, run_import
+from server.services.neo4j_admin import AdminImport, discard_store, run_import, store_exists
 from server.services.process import ServiceError
 from server.settings import Settings
 
@@ -53,16 +53,23 @@ def _driver(settings: Settings) -> neo4j.Driver:
     return neo4j.GraphDatabase.driver(settings.neo4j_uri, auth=auth)
 
 
-def require_bulk_target(settings: Settings, *, replace_data: bool) -> None:
-    """Raises BulkImportError unless our own Neo4j runs and (without `replace_data`) is empty."""
+def require_bulk_target(settings: Settings, *, replace_data: bool) -> bool:
+    """Whether our Neo4j runs now; raises BulkImportError unless it is ours and (without
+    `replace_data`) empty. A stopped Neo4j qualifies only before its first start (no store)."""
     if not neo4j_service.status(settings).running:
+        if replace_data or not store_exists(settings):
+            return False
         msg = (
-            f"the bulk import stops and restarts Neo4j, so it needs the one `segments services up`"
-            f" runs for NEO4J_URI ({settings.neo4j_uri}), and that one is not running"
+            "the bulk import needs our Neo4j running to check that its database is empty: "
+            f"`segments services up` (NEO4J_URI {settings.neo4j_uri}), or --replace"
         )
         raise BulkImportError(msg)
-    if replace_data:
-        return
+    if not replace_data:
+        _require_empty(settings)
+    return True
+
+
+def _require_empty(settings: Settings) -> None:
     with _driver(settings) as driver:
         records = driver.execute_query(
             "MATCH (n) RETURN count(n) AS c", database_=settings.neo4j_database
@@ -93,7 +100,7 @@ def bulk_import(
     DataImportError (strict, at the first bad row, before Neo4j is touched).
     """
     started = time.perf_counter()
-    require_bulk_target(settings, replace_data=replace_data)
+    running = require_bulk_target(settings, replace_data=replace_data)
     work = settings.data_dir / "bulk-import"
     shutil.rmtree(work, ignore_errors=True)
     try:
@@ -104,7 +111,7 @@ def bulk_import(
         prepare = time.perf_counter() - started
         job = AdminImport(prepared.files, work / "import.report", strict)
         try:
-            admin, restart = _swap_store(settings, job, on_line or (lambda _: None))
+            admin, restart = _swap_store(settings, job, on_line or (lambda _: None), running)
         except BulkImportError:
             _raise_first_bad(job, schema, Path(directory), prepared, strict)
             raise
@@ -120,11 +127,14 @@ def bulk_import(
     return replace(report, constraints=constraints, indexes=indexes, seconds=seconds), timing
 
 
-def _swap_store(settings: Settings, job: AdminImport, on_line: LineCallback) -> tuple[float, float]:
+def _swap_store(
+    settings: Settings, job: AdminImport, on_line: LineCallback, running: bool
+) -> tuple[float, float]:
     """Stop Neo4j, run the importer, start Neo4j again (also when the importer failed, then
     with an empty database: the target was empty or `--replace` gave it up)."""
     t0 = time.perf_counter()
-    neo4j_service.stop(settings)
+    if running and not neo4j_service.stop(settings):
+        raise BulkImportError(f"could not stop our Neo4j for {settings.neo4j_uri}")
     t1 = time.perf_counter()
     failure: ServiceError | None = None
     try:

@@ -90,3 +90,7 @@ def discard_store(settings: Settings) -> None:
     data = home_dir(settings) / "data"
     for kind in ("databases", "transactions"):
         shutil.rmtree(data / kind / settings.neo4j_database, ignore_errors=True)
+
+
+def store_exists(settings: Settings) -> bool:
+    return (home_dir(settings) / "data" / "databases" / settings.neo4j_database).is_dir()
