@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import csv
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -256,29 +257,42 @@ def _open_outputs(
             return 0
 
         return emit_relationships
-    node_columns = plan.columns[: plan.node_columns]
-    writers.open(item.name, [_id("ID", item)] + [_typed(c) for c in node_columns])
+    node_columns, width = plan.columns[: plan.node_columns], plan.node_columns
+    # A string key can be the ID column itself (stored as the property, with no copy); any
+    # other key type needs an unstored ID column beside its typed property.
+    own_id = item.key_attribute.type is AttrType.STRING
+    key_header = f"{node_columns[0].name}:ID({item.name})" if own_id else _id("ID", item)
+    rest = node_columns[1:] if own_id else node_columns
+    writers.open(item.name, [key_header] + [_typed(c) for c in rest])
+    getters = []
     for link, pos in zip(links, plan.links, strict=True):
         start, end = (link.anchor, item) if link.anchor_is_source else (item, link.anchor)
         ends = [_id("START_ID", start), _id("END_ID", end)]
         writers.open(
             link.relationship.type, ends + [_typed(plan.columns[p]) for p in pos.attributes]
         )
-    width = plan.node_columns
+        order = (pos.anchor_key, 0) if link.anchor_is_source else (0, pos.anchor_key)
+        getters.append(
+            (link.relationship.type, pos.anchor_key, itemgetter(*order, *pos.attributes))
+        )
+    trim = len(plan.columns) > width
 
     def emit_nodes(batch: Batch) -> int:
         rows = spell(batch.rows)
-        writers.write(item.name, [(r[0], *r[:width]) for r in rows])
+        nodes = [r[:width] for r in rows] if trim else rows
+        writers.write(item.name, nodes if own_id else [(r[0], *r) for r in nodes])
         count = 0
-        for link, pos in zip(links, plan.links, strict=True):
-            links_rows = list(
-                _link_rows(rows, pos.anchor_key, pos.attributes, link.anchor_is_source)
-            )
-            writers.write(link.relationship.type, links_rows)
-            count += len(links_rows)
+        for rel_type, anchor, get in getters:
+            # An empty foreign key: no relationship, as in the transactional import.
+            linked = [get(r) for r in rows if r[anchor] is not None]
+            writers.write(rel_type, linked)
+            count += len(linked)
         return count
 
     return emit_nodes
+
+
+_SPELLING: dict[object, str | None] = {True: "true", False: "false", None: None}
 
 
 def _boolean_speller(
@@ -294,22 +308,11 @@ def _boolean_speller(
         for row in rows:
             cells = list(row)
             for i in positions:
-                if cells[i] is not None:
-                    cells[i] = "true" if cells[i] else "false"
+                cells[i] = _SPELLING[cells[i]]
             out.append(cells)
         return out
 
     return spell
-
-
-def _link_rows(
-    rows: Sequence[Sequence[object]], anchor: int, attributes: Sequence[int], anchor_is_source: bool
-) -> Iterator[tuple[object, ...]]:
-    for r in rows:
-        if r[anchor] is None:
-            continue  # an empty foreign key: no relationship, as in the transactional import
-        attrs = tuple(r[p] for p in attributes)
-        yield (r[anchor], r[0], *attrs) if anchor_is_source else (r[0], r[anchor], *attrs)
 
 
 def _register(

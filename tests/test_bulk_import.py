@@ -163,6 +163,7 @@ def test_importer_input_has_typed_headers_and_keys_as_converted(tmp_path: Path) 
     assert texts["MADE"][0] == ":START_ID(Member),:END_ID(Purchase),at:datetime"
     assert "4,P4,2024-03-01T04:59:59.500000+00:00" in texts["MADE"]  # 04 is 4; UTC
     assert texts["AT_STORE"][0] == ":START_ID(Purchase),:END_ID(Store)"
+    assert texts["Store"] == ["code:ID(Store),city", "S1,Oslo", "S2,"]  # a string key is its ID
     assert "3,3,Zoë,2023-12-31,false,-2.0" in texts["Member"]
     assert [(b.file, b.line, b.column_name) for b in prepared.bad] == [
         ("members.csv", 7, "memberId"),
