@@ -194,3 +194,19 @@ def test_importer_report_lines_become_bad_rows_at_their_lines(tmp_path: Path) ->
         "favourites.csv:3:2 (store): unknown Store 'S9' for FAVOURS",
         "favourites.csv:4:1 (memberId): unknown Member 7 for FAVOURS",
     ]
+
+
+def test_cli_bulk_refuses_a_graph_with_data_with_a_clear_message(
+    empty_graph: neo4j.Driver, folder: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from server.cli import app
+
+    empty_graph.execute_query("CREATE (:Member {memberId: 1})")
+    runner = CliRunner()
+    refused = runner.invoke(app, ["import", str(folder), "--bulk"])
+    assert refused.exit_code == 1
+    assert "only loads an empty database" in " ".join(refused.output.split())
+    alone = runner.invoke(app, ["import", str(folder), "--replace"])
+    assert (alone.exit_code, "--replace goes with --bulk" in alone.output) == (1, True)
