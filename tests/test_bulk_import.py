@@ -21,7 +21,7 @@ from graph_schema import GraphSchema, parse_schema
 from graph_schema.bulk_input import write_bulk_input
 from graph_schema.bulk_report import read_report
 from graph_schema.demo import generate_demo
-from graph_schema.import_report import BadRow
+from graph_schema.import_report import BadRow, DataImportError
 from graph_schema.importer import import_directory
 from server.bulk_import import BulkImportError, bulk_import
 from server.services import neo4j as neo4j_service
@@ -210,3 +210,13 @@ def test_cli_bulk_refuses_a_graph_with_data_with_a_clear_message(
     assert "only loads an empty database" in " ".join(refused.output.split())
     alone = runner.invoke(app, ["import", str(folder), "--replace"])
     assert (alone.exit_code, "--replace goes with --bulk" in alone.output) == (1, True)
+
+
+def test_strict_conversion_stops_at_the_first_bad_row(tmp_path: Path) -> None:
+    source = tmp_path / "csv"
+    source.mkdir()
+    for name, text in FILES.items():
+        (source / name).write_text(text + EXTRA.get(name, ""), encoding="utf-8")
+    with pytest.raises(DataImportError) as raised:
+        write_bulk_input(parse_schema(SCHEMA, "shop.yaml"), source, tmp_path / "out", strict=True)
+    assert (raised.value.bad_row.file, raised.value.bad_row.line) == ("members.csv", 7)
