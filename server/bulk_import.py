@@ -56,7 +56,10 @@ def _driver(settings: Settings) -> neo4j.Driver:
 def require_bulk_target(settings: Settings, *, replace_data: bool) -> bool:
     """Whether our Neo4j runs now; raises BulkImportError unless it is ours and (without
     `replace_data`) empty. A stopped Neo4j qualifies only before its first start (no store)."""
-    if not neo4j_service.status(settings).running:
+    status = neo4j_service.status(settings)
+    if status.detail:  # something else answers on NEO4J_URI: not ours to stop or load
+        raise BulkImportError(f"cannot bulk load {settings.neo4j_uri}: {status.detail}")
+    if not status.running:
         if replace_data or not store_exists(settings):
             return False
         msg = (

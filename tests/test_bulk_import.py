@@ -220,3 +220,18 @@ def test_strict_conversion_stops_at_the_first_bad_row(tmp_path: Path) -> None:
     with pytest.raises(DataImportError) as raised:
         write_bulk_input(parse_schema(SCHEMA, "shop.yaml"), source, tmp_path / "out", strict=True)
     assert (raised.value.bad_row.file, raised.value.bad_row.line) == ("members.csv", 7)
+
+
+def test_bulk_import_refuses_a_neo4j_that_is_not_ours(
+    settings: Settings, folder: Path, tmp_path: Path
+) -> None:
+    with socket.socket() as other:  # another process answering on the Bolt port
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        foreign = settings.model_copy(
+            update={"data_dir": tmp_path, "neo4j_uri": f"bolt://127.0.0.1:{port}"}
+        )
+        with pytest.raises(BulkImportError, match="not ours"):
+            bulk_import(foreign, shop_and_demo_schema(), folder)
+    assert not (tmp_path / "bulk-import").exists()
