@@ -118,7 +118,7 @@ def import_directory(
     if missing and strict:
         raise DataImportError(BadRow(missing[0], 0, None, None, "file not found"))
     with driver.session(database=database) as session:
-        constraints, indexes = _ensure_schema(session, schema)
+        constraints, indexes = ensure_graph_schema(session, schema)
         run = _Run(session, schema, strict, batch_size, max_bad_rows, progress, len(tasks))
         for index, task in enumerate(tasks):
             run.files.append(_import_file(run, task, index))
@@ -152,7 +152,7 @@ def _tasks(schema: GraphSchema, root: Path, merge: bool) -> tuple[list[_Task], l
     return tasks, missing
 
 
-def _ensure_schema(
+def ensure_graph_schema(
     session: neo4j.Session, schema: GraphSchema
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Create constraints and indexes if absent and wait until they are online."""

@@ -121,14 +121,43 @@ def _run_import(settings: Settings, schema: GraphSchema, directory: Path, *, str
     )
 
 
+BulkOption = Annotated[
+    bool,
+    typer.Option(
+        "--bulk",
+        help="first load of an EMPTY database with Neo4j's offline importer (much faster; "
+        "stops and restarts our Neo4j)",
+    ),
+]
+ReplaceOption = Annotated[
+    bool, typer.Option("--replace", help="with --bulk: delete the current graph, then bulk load")
+]
+
+
+def _load(
+    settings: Settings, schema: GraphSchema, directory: Path, *, strict: bool, bulk: bool,
+    replace: bool,
+) -> None:  # fmt: skip
+    if replace and not bulk:
+        raise _fail("--replace goes with --bulk")
+    if bulk:
+        from server.bulk_cli import run_bulk_import
+
+        run_bulk_import(console, settings, schema, directory, strict=strict, replace=replace)
+    else:
+        _run_import(settings, schema, directory, strict=strict)
+
+
 @app.command("import")
 def import_command(
     directory: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="CSV folder")],
     schema: SchemaOption = None,
     strict: Annotated[bool, typer.Option(help="abort at the first bad row")] = False,
+    bulk: BulkOption = False,
+    replace: ReplaceOption = False,
 ) -> None:
     """Import a folder of CSV files described by a graph schema (idempotent: upserts by key)."""
-    _run_import(get_settings(), _schema(schema), directory, strict=strict)
+    _load(get_settings(), _schema(schema), directory, strict=strict, bulk=bulk, replace=replace)
 
 
 @app.command()
@@ -136,6 +165,8 @@ def demo(
     customers: Annotated[int, typer.Option(min=1, help="number of customers")] = 10_000,
     seed: Annotated[int, typer.Option(help="random seed: same seed, same data")] = 0,
     out: Annotated[Path | None, typer.Option(help="CSV folder (default .data/demo-N-S)")] = None,
+    bulk: BulkOption = False,
+    replace: ReplaceOption = False,
 ) -> None:
     """Generate the demo dataset as CSV files and import it with the default schema."""
     from graph_schema.demo import generate_demo
@@ -145,7 +176,7 @@ def demo(
     with console.status(f"generating {customers:,} customers (seed {seed}) into {folder}"):
         summary = generate_demo(folder, customers=customers, seed=seed)
     console.print(f"generated {summary}")
-    _run_import(settings, default_schema(), folder, strict=False)
+    _load(settings, default_schema(), folder, strict=False, bulk=bulk, replace=replace)
 
 
 @app.command()

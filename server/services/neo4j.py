@@ -64,6 +64,19 @@ def _paths(settings: Settings) -> tuple[Path, Path, Path, Path, Path]:
     return home / "lib", home / "classes", data, data / "neo4j.pid", data / "launcher.log"
 
 
+def home_dir(settings: Settings) -> Path:
+    """NEO4J_HOME of our instance: the store lives in its data/databases."""
+    return _paths(settings)[2] / "home"
+
+
+def library_dir(settings: Settings) -> Path:
+    return _paths(settings)[0]
+
+
+def find_java() -> str:
+    return _require("java", "install Java 17 (apt-get install openjdk-17-jre-headless)")
+
+
 def _require(tool: str, hint: str) -> str:
     found = shutil.which(tool)
     if found is None:
@@ -136,11 +149,11 @@ def start(settings: Settings, *, timeout: float = 180.0) -> ServiceStatus:
     require_free(host, port, "NEO4J_URI")
     if len(settings.neo4j_password) < 8:
         raise ServiceError("NEO4J_PASSWORD must have at least 8 characters")
-    java = _require("java", "install Java 17 (apt-get install openjdk-17-jre-headless)")
+    java = find_java()
     classes = fetch(settings)
     lib, _, data, pid_file, log = _paths(settings)
     env = {
-        "NEO4J_HOME_DIR": str(data / "home"),
+        "NEO4J_HOME_DIR": str(home_dir(settings)),
         "NEO4J_BOLT_HOST": host if host != "localhost" else "127.0.0.1",
         "NEO4J_BOLT_PORT": str(port),
         "NEO4J_PASSWORD": settings.neo4j_password,
