@@ -222,9 +222,9 @@ class Segment(relay.Node):
         names = reading.member_columns(deps, self.audience, columns)
         masked = reading.masked_columns(deps, self.audience, names)
         asked = selects(info.selected_fields, info.field_name, "edges", "node", "properties")
-        shown = names if asked else []
+        shown = names if asked else []  # neither read nor built when nobody asked
         page = await reading.list_members(deps, self.id, first, after, shown)
-        return member_connection(page, after, names, masked)
+        return member_connection(page, after, shown, masked)
 
     @field("The current definition.")
     async def definition(self, info: Info) -> SegmentDefinition | None:
