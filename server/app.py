@@ -108,7 +108,7 @@ def make_lifespan(settings: Settings) -> Callable[[Starlette], Any]:
         redis = ArqRedis.from_url(  # connects lazily, on first use
             settings.redis_url, socket_connect_timeout=settings.api_redis_connect_timeout_s
         )
-        db = Db(driver, settings.neo4j_database)
+        db = Db(driver, settings.neo4j_database, read_retry_s=settings.api_neo4j_retry_s)
         setup = StoreSetup()
         await _try_setup(db, setup)
         try:

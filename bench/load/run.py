@@ -6,11 +6,12 @@
 Uses the Neo4j and Redis of the environment: imports the demo data when the graph holds fewer
 customers than asked, creates the `load_*` segments it needs (kept for the next run), and runs
 a real API (`segments serve`) and a real worker as processes. Each client is an asyncio loop of
-httpx requests with no pause (closed loop): segments list, member pages (each client walks a
-segment's pages in order), member counts and `compileSegment` (compile only, no estimate),
-while the largest segment is refreshed again as soon as its last refresh is done. Bounded in
-time: every level stops after its duration. Prints req/s, p50/p95/p99 per operation and the
-error rate, and returns them for the reliability figures.
+requests on its own keep-alive connection (`bench.load.wire`, lean beside httpx: the generator
+shares the cores it measures) with no pause (closed loop): segments list, member pages (each
+client walks a segment's pages in order), member counts and `compileSegment` (compile only, no
+estimate), while the largest segment is refreshed again as soon as its last refresh is done.
+Bounded in time: every level stops after its duration. Prints req/s, p50/p95/p99 per operation
+and the error rate, and returns them for the reliability figures.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import httpx
 import neo4j
 
 from bench.load.operations import COMPILE, COUNT, CREATE, LIST, MEMBERS, REFRESH, Outcome, call
+from bench.load.wire import Wire, call_wire
 from graph_schema import default_schema
 from graph_schema.demo import generate_demo
 from graph_schema.importer import import_directory
@@ -122,17 +124,23 @@ async def _refresh_all(api: httpx.AsyncClient, ids: dict[str, str], within: floa
     raise RuntimeError("the load segments did not refresh in time")
 
 
-async def _client(api: httpx.AsyncClient, ids: list[str], level: Level, until: float,
-                  seed: int) -> None:  # fmt: skip
+async def _client(wire: Wire, ids: list[str], level: Level, until: float, seed: int) -> None:
+    try:
+        await _requests(wire, ids, level, until, seed)
+    finally:
+        await wire.close()
+
+
+async def _requests(wire: Wire, ids: list[str], level: Level, until: float, seed: int) -> None:
     rng = random.Random(seed)
     segment, after = rng.choice(ids), None
     names, weights = list(OPS), list(OPS.values())
     while time.monotonic() < until:
         op = rng.choices(names, weights)[0]
         if op == "list":
-            outcome = await call(api, op, LIST, {"first": 20})
+            outcome = await call_wire(wire, op, LIST, {"first": 20})
         elif op == "members":
-            outcome = await call(api, op, MEMBERS, {"id": segment, "after": after})
+            outcome = await call_wire(wire, op, MEMBERS, {"id": segment, "after": after})
             page: dict[str, Any] = ((outcome.data or {}).get("segment") or {}) if outcome.ok else {}
             members = page.get("members") or {"edges": [], "pageInfo": {}}
             if members["edges"] and members["pageInfo"].get("hasNextPage"):
@@ -140,9 +148,9 @@ async def _client(api: httpx.AsyncClient, ids: list[str], level: Level, until: f
             else:
                 segment, after = rng.choice(ids), None
         elif op == "count":
-            outcome = await call(api, op, COUNT, {"id": rng.choice(ids)})
+            outcome = await call_wire(wire, op, COUNT, {"id": rng.choice(ids)})
         else:
-            outcome = await call(api, op, COMPILE, {"text": rng.choice(TEXTS)})
+            outcome = await call_wire(wire, op, COMPILE, {"text": rng.choice(TEXTS)})
         level.outcomes.append(outcome)
 
 
@@ -169,7 +177,7 @@ async def run_levels(levels: list[Level], port: int, api_workers: int = 1) -> li
             for level in levels:
                 until = time.monotonic() + level.seconds
                 print(f"{level.clients} clients for {level.seconds:.0f} s", flush=True)
-                tasks = [_client(api, list(ids.values()), level, until, i)
+                tasks = [_client(Wire("127.0.0.1", port), list(ids.values()), level, until, i)
                          for i in range(level.clients)]  # fmt: skip
                 await asyncio.gather(*tasks, _keep_refreshing(api, ids["load_big"], level, until))
                 print_level(level)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar, cast
 
 import strawberry
 from strawberry import relay
+from strawberry.types.nodes import SelectedField, Selection
 
 from server.access import Permission
 from server.api import permissions
@@ -68,6 +69,21 @@ def connection(
     edges = [edge(cursor=c, node=node_of(r)) for r, c in zip(page.items, page.cursors, strict=True)]
     info = page_info(page.cursors, page.has_next, after)
     return make(edges=edges, page_info=info, total_count=page.total)
+
+
+def selects(selections: Iterable[Selection], *path: str) -> bool:
+    """Whether `selections` (`info.selected_fields`: the resolving field itself) hold the
+    field at `path`, through fragments too. A field under `@skip`/`@include` counts as
+    asked: a resolver that reads less when a field is not asked must never read too little."""
+    if not path:
+        return True
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            if selection.name == path[0] and selects(selection.selections, *path[1:]):
+                return True
+        elif selects(selection.selections, *path):  # a fragment: its fields are ours
+            return True
+    return False
 
 
 def segment_gid(segment_id: str) -> str:

@@ -11,7 +11,7 @@ is the active version's size, set with every switch (refresh runs and manual edi
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, LiteralString
@@ -55,14 +55,27 @@ _ONE_PAGE_HEAD: LiteralString = (
     "  MATCH ()-[m:_MEMBER]->(p) USING INDEX m:_MEMBER(segmentId, key) "
     "  WHERE m.segmentId = $id AND m.since <= v AND (m.until IS NULL OR m.until > v) "
 )
-_ONE_PAGE_TAIL: LiteralString = (
-    "  WITH m, p ORDER BY m.segmentId, m.key LIMIT $limit "
-    "  RETURN collect({key: m.key, since: m.since, props: properties(p)}) AS page "
-    "} "
-    "RETURN v, n, page"
-)
-FIRST_PAGE_ONE: LiteralString = _ONE_PAGE_HEAD + "AND m.key IS NOT NULL " + _ONE_PAGE_TAIL
-NEXT_PAGE_ONE: LiteralString = _ONE_PAGE_HEAD + "AND m.key > $after " + _ONE_PAGE_TAIL
+# The profile's properties are read only as far as the caller needs them: all of them, the
+# `$columns` asked (values in that order, by dynamic lookup: the names stay parameters), or
+# none for a page of keys. Decoding them (dates above all) was most of the driver's work on a
+# page, spent on callers that asked for keys only.
+_ONE_PAGE_ORDER: LiteralString = "  WITH m, p ORDER BY m.segmentId, m.key LIMIT $limit "
+_ONE_PAGE_END: LiteralString = " AS page } RETURN v, n, page"
+_ALL_PROPS: LiteralString = "collect({key: m.key, since: m.since, props: properties(p)})"
+_COLUMNS: LiteralString = "collect({key: m.key, since: m.since, values: [c IN $columns | p[c]]})"
+_NO_PROPS: LiteralString = "collect({key: m.key, since: m.since})"
+
+
+def _one_page(seek: LiteralString, collect: LiteralString) -> LiteralString:
+    return _ONE_PAGE_HEAD + seek + _ONE_PAGE_ORDER + "RETURN " + collect + _ONE_PAGE_END
+
+
+# (after a cursor, properties read) -> query
+_PAGE_QUERIES: dict[tuple[bool, str], LiteralString] = {
+    (after, kind): _one_page("AND m.key > $after " if after else "AND m.key IS NOT NULL ", collect)
+    for after in (False, True)
+    for kind, collect in (("all", _ALL_PROPS), ("columns", _COLUMNS), ("none", _NO_PROPS))
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,21 +146,37 @@ async def count_members(db: Db, segment_id: str) -> int:
     return await db.read_tx(work)
 
 
-async def list_members(db: Db, segment_id: str, first: int, after: str | None) -> Page[Member]:
+def _member(row: dict[str, Any], columns: Sequence[str] | None) -> Member:
+    """A member of a page row; its properties as the row carries them (absent ones left out)."""
+    if "props" in row:
+        props = {k: plain_value(v) for k, v in row["props"].items()}
+    elif columns:
+        props = {c: plain_value(v) for c, v in zip(columns, row["values"], strict=True)
+                 if v is not None}  # fmt: skip
+    else:
+        props = {}
+    return Member(key=row["key"], since=row["since"], properties=props)
+
+
+async def list_members(
+    db: Db, segment_id: str, first: int, after: str | None,
+    columns: Sequence[str] | None = None,
+) -> Page[Member]:  # fmt: skip
     """Members of the active version in key order, one version per page whatever switches
-    meanwhile (the version is read first and passed on). Raises InvalidCursor."""
+    meanwhile (the version is read first and passed on). Each member carries all the
+    profile's properties, or with `columns` only those (none for an empty sequence).
+    Raises InvalidCursor."""
     scope = f"members:{segment_id}"
     pos = decode_cursor(scope, after) if after else None
-    query = FIRST_PAGE_ONE if pos is None else NEXT_PAGE_ONE
-    records = await db.read(query, id=segment_id, after=pos.key if pos else None, limit=first + 1)
+    kind = "all" if columns is None else "columns" if columns else "none"
+    records = await db.read(
+        _PAGE_QUERIES[pos is not None, kind], id=segment_id, after=pos.key if pos else None,
+        limit=first + 1, columns=list(columns or ()),
+    )  # fmt: skip
     if not records:
         return Page(items=(), cursors=(), has_next=False, total=0)
     record = records[0]
-    found = [
-        Member(key=r["key"], since=r["since"],
-               properties={k: plain_value(v) for k, v in r["props"].items()})
-        for r in record["page"]
-    ]  # fmt: skip
+    found = [_member(r, columns) for r in record["page"]]
     total = record["n"]
     if total is None:  # no writer has kept a count yet: count this version once
 

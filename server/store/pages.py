@@ -75,8 +75,12 @@ class Position:
     id: str
 
 
+# json.dumps builds a new encoder per call when given separators: one per row of a page.
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
+
+
 def encode_cursor(scope: str, key: str | int, row_id: str) -> str:
-    raw = json.dumps([scope, key, row_id], separators=(",", ":")).encode()
+    raw = _COMPACT.encode([scope, key, row_id]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 

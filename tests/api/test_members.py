@@ -139,3 +139,42 @@ def test_bad_member_cursor_is_refused(api: Api) -> None:
     body = api.gql(MEMBERS, id=seg["id"], after="not-a-cursor")
     assert body["errors"][0]["extensions"]["code"] == "INVALID_CURSOR"
     assert body["errors"][0]["path"] == ["segment", "members"]
+
+
+KEYS_ONLY = """
+query($id: ID!, $after: String) { segment(id: $id) { members(first: 7, after: $after) {
+  totalCount edges { cursor node { key sinceVersion } } pageInfo { hasNextPage } } } }
+"""
+
+THROUGH_FRAGMENTS = """
+query($id: ID!, $after: String) { segment(id: $id) { members(first: 7, after: $after) {
+  totalCount edges { cursor node { ...row } } pageInfo { hasNextPage } } } }
+fragment row on SegmentMember { key sinceVersion ... on SegmentMember { p: properties } }
+"""
+
+
+def test_pages_read_properties_only_when_asked(api: Api, empty_graph: neo4j.Driver) -> None:
+    """A page of keys skips the profiles' properties; asked for through a fragment (aliased,
+    in an inline fragment) they are still all there, and keys and cursors are the same."""
+    seed_customers(empty_graph, 12)
+    seg = create_ok(api, name="some")
+    empty_graph.execute_query(
+        "MATCH (s:_Segment {id: $id}) SET s.activeVersion = 1, s.versionSeq = 1 "
+        "WITH s MATCH (p:Customer) "
+        "CREATE (s)-[:_MEMBER {segmentId: s.id, key: p.customerId, since: 1}]->(p)",
+        id=node_id(seg["id"]),
+    )
+    cursor: str | None = None
+    for _ in range(2):  # the first page, then the next by cursor
+        keys = api.data(KEYS_ONLY, id=seg["id"], after=cursor)["segment"]["members"]
+        full = api.data(THROUGH_FRAGMENTS, id=seg["id"], after=cursor)["segment"]["members"]
+        assert [e["cursor"] for e in keys["edges"]] == [e["cursor"] for e in full["edges"]]
+        key_of = [e["node"]["key"] for e in full["edges"]]
+        assert [e["node"]["key"] for e in keys["edges"]] == key_of
+        assert (keys["totalCount"], keys["pageInfo"]) == (full["totalCount"], full["pageInfo"])
+        for edge in full["edges"]:
+            n = int(edge["node"]["key"][1:])
+            assert edge["node"]["p"]["name"] == f"Customer {n}"
+            assert edge["node"]["p"]["createdOn"] == f"2024-01-{n + 1:02d}"
+        cursor = keys["edges"][-1]["cursor"]
+    assert [e["node"]["key"] for e in keys["edges"]] == [f"c{i:04d}" for i in range(8, 13)]

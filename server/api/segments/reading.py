@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from server.access import pii_columns
 from server.api.context import Deps
 from server.api.errors import ApiError, ErrorCode
@@ -49,10 +51,13 @@ async def by_name(deps: Deps, name: str) -> SegmentRecord | None:
 
 
 async def list_members(
-    deps: Deps, segment_id: str, first: int | None, after: str | None
-) -> Page[Member]:
+    deps: Deps, segment_id: str, first: int | None, after: str | None,
+    columns: Sequence[str] | None = None,
+) -> Page[Member]:  # fmt: skip
+    """A page of members with all their properties, or only `columns` (none when empty)."""
+    size = page_size(deps, first)
     try:
-        return await members.list_members(deps.db, segment_id, page_size(deps, first), after)
+        return await members.list_members(deps.db, segment_id, size, after, columns)
     except InvalidCursor as exc:
         raise _bad_cursor(exc) from exc
 

@@ -12,7 +12,7 @@ from strawberry import relay
 from strawberry.scalars import JSON
 
 from server.access import Permission, mask_value
-from server.api.common import Span, connection, field
+from server.api.common import Span, connection, field, selects
 from server.api.context import Info
 from server.api.segments import history, reading
 from server.api.segments.enums import DependentKind
@@ -219,10 +219,12 @@ class Segment(relay.Node):
         columns: list[str] | None = None,
     ) -> SegmentMemberConnection:
         deps = info.context.deps
-        page = await reading.list_members(deps, self.id, first, after)
         names = reading.member_columns(deps, self.audience, columns)
         masked = reading.masked_columns(deps, self.audience, names)
-        return member_connection(page, after, names, masked)
+        asked = selects(info.selected_fields, info.field_name, "edges", "node", "properties")
+        shown = names if asked else []  # neither read nor built when nobody asked
+        page = await reading.list_members(deps, self.id, first, after, shown)
+        return member_connection(page, after, shown, masked)
 
     @field("The current definition.")
     async def definition(self, info: Info) -> SegmentDefinition | None:
