@@ -64,7 +64,8 @@ class Db:
             return await session.execute_write(work)
 
     async def read_tx(self, work: Callable[[Tx], Awaitable[T]]) -> T:
-        """Run `work` in one read transaction (several queries, one snapshot)."""
+        """Run `work` in one read transaction. Neo4j reads are read-committed, not a snapshot:
+        a later query may see a commit an earlier one did not, so pass versions along."""
         async with self.driver.session(database=self.database) as session:
             return await session.execute_read(work)
 
