@@ -11,9 +11,11 @@ is the active version's size, set with every switch (refresh runs and manual edi
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import pairwise
 from typing import Any, LiteralString
 
 from neo4j.time import Date, DateTime, Duration, Time
@@ -25,6 +27,15 @@ from server.store.db import Db, Tx, rows
 from server.store.pages import decode_cursor, encode_cursor
 from server.store.records import Member, Page
 from server.store.segments import NotFound
+
+log = logging.getLogger("segments.store")
+
+# Reads are read-committed, not snapshots. A long page scan racing garbage collection and the
+# writes that reuse the relationship ids it frees was seen to return one member twice and miss
+# another (tests/reliability/test_refresh_atomicity.py, long mode: 2 of 22,580 reads, all whole
+# versions read in one page). A page is therefore checked -- keys strictly increasing and, when it
+# holds the whole version, as many as the version's count -- and read again when it is not.
+PAGE_READS = 5
 
 # A page walks the (segmentId, key) index in order and stops after `first` rows (the same
 # plan as the refresh engine's `runs._PAGE_MATCH`, which reads keys only; this one also needs
@@ -169,15 +180,24 @@ async def list_members(
     scope = f"members:{segment_id}"
     pos = decode_cursor(scope, after) if after else None
     kind = "all" if columns is None else "columns" if columns else "none"
-    records = await db.read(
-        _PAGE_QUERIES[pos is not None, kind], id=segment_id, after=pos.key if pos else None,
-        limit=first + 1, columns=list(columns or ()),
-    )  # fmt: skip
-    if not records:
-        return Page(items=(), cursors=(), has_next=False, total=0)
-    record = records[0]
-    found = [_member(r, columns) for r in record["page"]]
-    total = record["n"]
+    for attempt in range(1, PAGE_READS + 1):
+        records = await db.read(
+            _PAGE_QUERIES[pos is not None, kind], id=segment_id,
+            after=pos.key if pos else None, limit=first + 1, columns=list(columns or ()),
+        )  # fmt: skip
+        if not records:
+            return Page(items=(), cursors=(), has_next=False, total=0)
+        record = records[0]
+        found = [_member(r, columns) for r in record["page"]]
+        total = record["n"]
+        whole = pos is None and len(found) <= first
+        if _consistent(found, total if whole else None):
+            break
+        log.warning(
+            "member page of segment %s, version %s, read again (attempt %d): %d rows, count %s, "
+            "keys out of order or not the version's count", segment_id, record["v"], attempt,
+            len(found), total,
+        )  # fmt: skip
     if total is None:  # no writer has kept a count yet: count this version once
 
         async def count(tx: Tx) -> int:
@@ -191,6 +211,12 @@ async def list_members(
         has_next=len(found) > first,
         total=total,
     )
+
+
+def _consistent(found: Sequence[Member], count: int | None) -> bool:
+    """Keys strictly increasing (the page's order), and `count` of them when it is given."""
+    ordered = all(a.key < b.key for a, b in pairwise(found))  # type: ignore[operator]
+    return ordered and (count is None or len(found) == count)
 
 
 @dataclass(frozen=True, slots=True)
