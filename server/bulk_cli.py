@@ -11,7 +11,7 @@ from rich.console import Console
 from graph_schema.import_report import DataImportError, ImportReport
 from graph_schema.model import GraphSchema
 from server.bulk_import import BulkImportError, BulkTiming, bulk_import
-from server.import_progress import ImportProgressBar
+from server.import_progress import ImportProgressBar, print_problems
 from server.settings import Settings
 
 # The importer prints a stage header, then a row of dots per 5%: show headers and every 25%.
@@ -52,13 +52,7 @@ def run_bulk_import(
 
 
 def _print_report(console: Console, report: ImportReport, timing: BulkTiming) -> None:
-    for bad in report.bad_rows:
-        console.print(f"[yellow]skipped[/] {bad}", highlight=False)
-    more = report.bad_row_count - len(report.bad_rows)
-    if more > 0:
-        console.print(f"[yellow]... and {more} more bad rows[/]")
-    for missing in report.missing_files:
-        console.print(f"[yellow]missing file[/] {missing}")
+    print_problems(console, report)
     console.print(
         f"bulk imported {report.rows:,} rows in {report.seconds:.1f}s "
         f"([bold]{report.rows_per_second:,.0f} rows/s[/]; convert {timing.prepare:.1f}s, "

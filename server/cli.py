@@ -100,7 +100,7 @@ def _driver(settings: Settings) -> neo4j.Driver:
 
 def _run_import(settings: Settings, schema: GraphSchema, directory: Path, *, strict: bool) -> None:
     from graph_schema.importer import import_directory
-    from server.import_progress import ImportProgressBar
+    from server.import_progress import ImportProgressBar, print_problems
 
     with _driver(settings) as driver, ImportProgressBar(console) as bar:
         try:
@@ -108,13 +108,7 @@ def _run_import(settings: Settings, schema: GraphSchema, directory: Path, *, str
         except DataImportError as exc:
             msg = f"strict import stopped at {exc.bad_row}; nothing of that batch written"
             raise _fail(msg) from None
-    for bad in report.bad_rows:
-        console.print(f"[yellow]skipped[/] {bad}")
-    more = report.bad_row_count - len(report.bad_rows)
-    if more > 0:
-        console.print(f"[yellow]... and {more} more bad rows[/]")
-    for missing in report.missing_files:
-        console.print(f"[yellow]missing file[/] {missing}")
+    print_problems(console, report)
     console.print(
         f"imported {report.rows:,} rows in {report.seconds:.1f}s "
         f"([bold]{report.rows_per_second:,.0f} rows/s[/]), {report.bad_row_count} bad rows skipped"

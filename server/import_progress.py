@@ -1,4 +1,4 @@
-"""A rich progress bar for imports: one task per file, with rows/s."""
+"""A rich progress bar for imports (one task per file, with rows/s) and the report's problems."""
 
 from __future__ import annotations
 
@@ -14,7 +14,18 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from graph_schema.import_report import ImportProgress
+from graph_schema.import_report import ImportProgress, ImportReport
+
+
+def print_problems(console: Console, report: ImportReport) -> None:
+    """The bad rows an import skipped (the first ones, then how many more) and missing files."""
+    for bad in report.bad_rows:
+        console.print(f"[yellow]skipped[/] {bad}", highlight=False)
+    more = report.bad_row_count - len(report.bad_rows)
+    if more > 0:
+        console.print(f"[yellow]... and {more} more bad rows[/]")
+    for missing in report.missing_files:
+        console.print(f"[yellow]missing file[/] {missing}")
 
 
 class ImportProgressBar:

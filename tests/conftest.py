@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import tempfile
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import neo4j
@@ -53,27 +54,38 @@ def wipe_graph(driver: neo4j.Driver) -> None:
         driver.execute_query(f"DROP INDEX `{rec['name']}` IF EXISTS")
 
 
-@pytest.fixture(scope="session")
-def graph_lock_path(settings: Settings) -> Path:
-    port = settings.neo4j_uri.rsplit(":", 1)[-1]
+def lock_path(port: int | str) -> Path:
     return Path(tempfile.gettempdir()) / f"segments-neo4j-{port}.lock"
 
 
+@contextmanager
+def graph_lock(port: int | str) -> Iterator[None]:
+    """Exclusive use of the Neo4j on `port` among processes that wipe or load it (test runs,
+    benchmarks): Community Edition has one user database."""
+    with lock_path(port).open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@pytest.fixture(scope="session")
+def graph_lock_path(settings: Settings) -> Path:
+    return lock_path(settings.neo4j_uri.rsplit(":", 1)[-1])
+
+
 @pytest.fixture
-def empty_graph(neo4j_driver: neo4j.Driver, graph_lock_path: Path) -> Iterator[neo4j.Driver]:
+def empty_graph(neo4j_driver: neo4j.Driver, settings: Settings) -> Iterator[neo4j.Driver]:
     """A driver on an empty database, held exclusively for the test.
 
     Community Edition has one user database, so test runs in other processes that share this
     Neo4j (several developers' runs on one machine) wait on a file lock instead of wiping each
     other's data mid-test.
     """
-    with graph_lock_path.open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            wipe_graph(neo4j_driver)
-            yield neo4j_driver
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with graph_lock(settings.neo4j_uri.rsplit(":", 1)[-1]):
+        wipe_graph(neo4j_driver)
+        yield neo4j_driver
 
 
 @pytest.fixture

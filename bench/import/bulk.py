@@ -12,13 +12,9 @@ is the whole command: conversion, neo4j-admin, Neo4j start, constraints and inde
 from __future__ import annotations
 
 import argparse
-import fcntl
 import shutil
 import socket
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import neo4j
@@ -29,18 +25,7 @@ from graph_schema.importer import import_directory
 from server.bulk_import import BulkTiming, bulk_import
 from server.services import neo4j as neo4j_service
 from server.settings import Settings, get_settings
-from tests.conftest import wipe_graph
-
-
-@contextmanager
-def graph_lock(port: int) -> Iterator[None]:
-    """The lock tests/conftest.py takes around each test that empties the shared database."""
-    with (Path(tempfile.gettempdir()) / f"segments-neo4j-{port}.lock").open("w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+from tests.conftest import graph_lock, wipe_graph
 
 
 def _free_port() -> int:

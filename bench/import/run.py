@@ -19,12 +19,10 @@ from __future__ import annotations
 
 import argparse
 import csv
-import fcntl
 import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -43,20 +41,10 @@ from graph_schema.import_cypher import node_upsert, relationship_upsert, schema_
 from graph_schema.importer import import_directory
 from graph_schema.model import AttrType
 from server.settings import get_settings
+from tests.conftest import graph_lock
 
 q = quote_identifier
 Result = tuple[str, int, float]  # method, rows, seconds
-
-
-@contextmanager
-def graph_lock(port: int) -> Iterator[None]:
-    """The lock tests/conftest.py takes around each test that empties the shared database."""
-    with (Path(tempfile.gettempdir()) / f"segments-neo4j-{port}.lock").open("w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def wipe(driver: neo4j.Driver, schema: GraphSchema) -> None:
