@@ -13,10 +13,15 @@ columns the schema declares, written the same way so both sides of a join spell 
 from __future__ import annotations
 
 import csv
+import multiprocessing
+import os
+import threading
 import time
-from collections.abc import Callable, Sequence
-from contextlib import ExitStack, closing
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack, closing, contextmanager
+from dataclasses import dataclass, field, replace
+from multiprocessing.queues import Queue
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -115,26 +120,44 @@ def _id(kind: str, entity: Entity) -> str:
     return f":{kind}({entity.name})"
 
 
-class _Run:
-    def __init__(
-        self,
-        schema: GraphSchema,
-        out: Path,
-        strict: bool,
-        max_bad_rows: int,
-        progress: ProgressCallback | None,
-    ) -> None:
-        self.schema, self.out, self.strict = schema, out, strict
-        self.max_bad_rows, self.progress = max_bad_rows, progress
-        self.result = BulkInput()
-        self.bad_lines: dict[str, set[int]] = {}
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """What every file's conversion needs (sent to each worker process once per file)."""
 
-    def report_bad(self, rows: list[BadRow]) -> None:
-        if rows and self.strict:
+    schema: GraphSchema
+    root: Path
+    out: Path
+    strict: bool
+    max_bad_rows: int
+    batch_size: int
+    total_files: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Task:
+    index: int  # in the plan's order: reports, files and bad rows are merged in this order
+    item: Entity | Relationship
+    links: tuple[Link, ...]
+    ignore: frozenset[int] = frozenset()  # lines of this file that were bad entity rows
+
+
+@dataclass(slots=True)
+class _Converted:
+    """One source file's share of a BulkInput."""
+
+    index: int
+    report: FileReport
+    files: list[ImportFile] = field(default_factory=list)
+    bad: list[BadRow] = field(default_factory=list)
+    bad_count: int = 0
+    bad_lines: set[int] = field(default_factory=set)
+
+    def report_bad(self, rows: list[BadRow], context: _Context) -> None:
+        if rows and context.strict:
             raise DataImportError(rows[0])
-        self.result.bad_count += len(rows)
-        room = max(0, self.max_bad_rows - len(self.result.bad))
-        self.result.bad.extend(rows[:room])
+        self.bad_count += len(rows)
+        room = max(0, context.max_bad_rows - len(self.bad))
+        self.bad.extend(rows[:room])
 
 
 def write_bulk_input(
@@ -146,97 +169,200 @@ def write_bulk_input(
     max_bad_rows: int = 1_000,
     progress: ProgressCallback | None = None,
     batch_size: int = BATCH_SIZE,
+    workers: int | None = None,
 ) -> BulkInput:
     """Validate and convert the CSV files the schema names in `directory` into `out`.
 
     Bad rows are reported and left out, as the transactional import does; with `strict` the first
     one (or a missing file) raises DataImportError. Unknown relationship ends and duplicate keys
     are found later, by the importer itself.
+
+    Files are converted in `workers` processes (by default one per core once the folder is big
+    enough to pay for starting them): the conversion is pure Python, one core per file. The
+    result is the same whatever the number: merged in the plan's order, the first bad row of a
+    strict run is the one a sequential run would stop at.
     """
     root, target = Path(directory), Path(out)
     target.mkdir(parents=True, exist_ok=True)
-    run = _Run(schema, target, strict, max_bad_rows, progress)
+    result = BulkInput()
     named = {e.csv for e in schema.entities if e.csv} | {
         r.csv for r in schema.relationships if r.csv
     }
-    run.result.missing = sorted(n for n in named if not (root / n).is_file())
-    if run.result.missing and strict:
-        raise DataImportError(BadRow(run.result.missing[0], 0, None, None, "file not found"))
-    headers = {n: read_header(root / n) for n in named if n not in run.result.missing}
+    result.missing = sorted(n for n in named if not (root / n).is_file())
+    if result.missing and strict:
+        raise DataImportError(BadRow(result.missing[0], 0, None, None, "file not found"))
+    headers = {n: read_header(root / n) for n in named if n not in result.missing}
     plan = plan_load(schema, headers)
-    tasks: list[tuple[Entity | Relationship, tuple[Link, ...]]] = [
+    items: list[tuple[Entity | Relationship, tuple[Link, ...]]] = [
         (e, links) for e, links in plan.entities if e.csv
     ]
-    tasks += [(r, ()) for r in plan.relationships if r.csv and r.csv not in run.result.missing]
-    for index, (item, links) in enumerate(tasks):
-        _convert_file(run, root, item, links, index, len(tasks), batch_size)
-    return run.result
+    items += [(r, ()) for r in plan.relationships if r.csv and r.csv not in result.missing]
+    context = _Context(schema, root, target, strict, max_bad_rows, batch_size, len(items))
+    tasks = [_Task(i, item, links) for i, (item, links) in enumerate(items)]
+    # A relationship file that is also an entity's file skips the rows that were bad entities:
+    # it waits for that entity's file; every other file is converted in the first wave.
+    entity_files = {item.csv for item, _ in items if isinstance(item, Entity)}
+    waits = [t for t in tasks if isinstance(t.item, Relationship) and t.item.csv in entity_files]
+    first = [t for t in tasks if t.index not in {w.index for w in waits}]
+    sizes = {t.index: (root / str(t.item.csv)).stat().st_size for t in tasks}
+    pool_size = _pool_size(workers, len(tasks), sum(sizes.values()))
+    with _converter(context, pool_size, progress) as convert:
+        done = convert(first, sizes)
+        bad_lines: dict[str, set[int]] = {}
+        for converted in done:
+            item = tasks[converted.index].item
+            if isinstance(item, Entity) and item.csv:
+                bad_lines.setdefault(item.csv, set()).update(converted.bad_lines)
+        second = [replace(t, ignore=frozenset(bad_lines.get(str(t.item.csv), ()))) for t in waits]
+        done += convert(second, sizes)
+    for converted in sorted(done, key=lambda c: c.index):
+        item, links = items[converted.index]
+        _merge(result, converted, item, links, max_bad_rows)
+    return result
 
 
-def _plan(run: _Run, path: Path, item: Entity | Relationship, links: Sequence[Link]) -> FilePlan:
-    header = read_header(path)
-    if isinstance(item, Entity):
-        return plan_entity(item, header, path.name, links)
-    ignore = frozenset(run.bad_lines.get(path.name, ()))
-    return plan_relationship(run.schema, item, header, path.name, ignore)
+# Below this much CSV the processes' start (about a second) costs more than it saves.
+POOL_MIN_BYTES = 64 * 1024 * 1024
 
 
-def _convert_file(
-    run: _Run,
-    root: Path,
+def _pool_size(workers: int | None, tasks: int, total_bytes: int) -> int:
+    if workers is None:
+        workers = (os.cpu_count() or 1) if total_bytes >= POOL_MIN_BYTES else 1
+    return max(1, min(workers, tasks))
+
+
+def _merge(
+    result: BulkInput,
+    converted: _Converted,
     item: Entity | Relationship,
-    links: tuple[Link, ...],
-    index: int,
-    total_files: int,
-    batch_size: int,
+    links: Sequence[Link],
+    max_bad_rows: int,
 ) -> None:
     assert item.csv is not None
-    path, started = root / item.csv, time.perf_counter()
+    result.source_of[item.name if isinstance(item, Entity) else item.type] = item.csv
+    for link in links:
+        result.source_of[link.relationship.type] = item.csv
+    result.files.extend(converted.files)
+    result.reports.append(converted.report)
+    result.bad_count += converted.bad_count
+    result.bad.extend(converted.bad[: max(0, max_bad_rows - len(result.bad))])
+
+
+Convert = Callable[[Sequence[_Task], dict[int, int]], list[_Converted]]
+
+
+@contextmanager
+def _converter(
+    context: _Context, pool_size: int, progress: ProgressCallback | None
+) -> Iterator[Convert]:
+    """A function converting tasks, in this process or in a pool of `pool_size` processes
+    whose progress events reach `progress` through a queue drained by a thread here."""
+    if pool_size == 1:
+        notify = progress or (lambda _: None)
+        yield lambda tasks, _: [_convert(context, t, notify) for t in tasks]
+        return
+    spawn = multiprocessing.get_context("spawn")  # no fork of a process holding threads
+    events: Queue[ImportProgress | None] = spawn.Queue()
+    drain = threading.Thread(target=_drain, args=(events, progress), daemon=True)
+    drain.start()
+    pool = ProcessPoolExecutor(pool_size, spawn, _worker_init, (events,))
+    try:
+
+        def convert(tasks: Sequence[_Task], sizes: dict[int, int]) -> list[_Converted]:
+            # Largest first, so the last file to finish is a small one.
+            ordered = sorted(tasks, key=lambda t: -sizes[t.index])
+            futures = {t.index: pool.submit(_convert_in_worker, context, t) for t in ordered}
+            # In the plan's order: a strict run raises the first bad row a sequential run would.
+            return [futures[t.index].result() for t in sorted(tasks, key=lambda t: t.index)]
+
+        yield convert
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        events.put(None)
+        drain.join()
+
+
+def _drain(events: Queue[ImportProgress | None], progress: ProgressCallback | None) -> None:
+    while (event := events.get()) is not None:
+        if progress:
+            progress(event)
+
+
+_events: Queue[ImportProgress | None] | None = None
+
+
+def _worker_init(events: Queue[ImportProgress | None]) -> None:
+    global _events
+    _events = events
+
+
+def _convert_in_worker(context: _Context, task: _Task) -> _Converted:
+    events = _events
+    assert events is not None
+    return _convert(context, task, events.put)
+
+
+def _plan(context: _Context, path: Path, task: _Task) -> FilePlan:
+    header = read_header(path)
+    if isinstance(task.item, Entity):
+        return plan_entity(task.item, header, path.name, task.links)
+    return plan_relationship(context.schema, task.item, header, path.name, task.ignore)
+
+
+def _convert(
+    context: _Context, task: _Task, notify: Callable[[ImportProgress], None]
+) -> _Converted:
+    item, links = task.item, task.links
+    assert item.csv is not None
+    path, started = context.root / item.csv, time.perf_counter()
     is_entity = isinstance(item, Entity)
     kind = FileKind.NODES if is_entity else FileKind.RELATIONSHIPS
     name = item.name if isinstance(item, Entity) else item.type
-    run.result.source_of[name] = path.name
-    for link in links:
-        run.result.source_of[link.relationship.type] = path.name
     total = count_rows(path)
     try:
-        plan = _plan(run, path, item, links)
+        plan = _plan(context, path, task)
     except PlanError as exc:
-        run.report_bad([exc.bad_row])
-        run.result.reports.append(FileReport(path.name, kind, name, total, 0, total, 0, 0.0))
-        return
+        failed = _Converted(task.index, FileReport(path.name, kind, name, total, 0, total, 0, 0.0))
+        failed.report_bad([exc.bad_row], context)
+        return failed
     read = written = bad = skipped = linked = 0
+    converted = _Converted(task.index, FileReport(path.name, kind, name, 0, 0, 0, 0, 0.0))
 
-    def notify(rows_total: int) -> None:
-        if run.progress:
-            elapsed = time.perf_counter() - started
-            run.progress(
-                ImportProgress(path.name, kind, name, read, rows_total, elapsed, index, total_files)
+    def progress(rows_total: int) -> None:
+        elapsed = time.perf_counter() - started
+        notify(
+            ImportProgress(
+                path.name, kind, name, read, rows_total, elapsed, task.index, context.total_files
             )
+        )
 
-    notify(total)
+    progress(total)
     with ExitStack() as stack:
-        writers = _Writers(run.out, stack)
-        emit = _open_outputs(run, writers, item, plan, links)
-        batches = stack.enter_context(closing(prefetch(read_batches(path, plan, batch_size))))
+        writers = _Writers(context.out, stack)
+        emit = _open_outputs(context, writers, item, plan, links)
+        batches = stack.enter_context(
+            closing(prefetch(read_batches(path, plan, context.batch_size)))
+        )
         for batch in batches:
-            run.report_bad(batch.bad)
+            converted.report_bad(batch.bad, context)
             if is_entity:
-                run.bad_lines.setdefault(path.name, set()).update(b.line for b in batch.bad)
+                converted.bad_lines.update(b.line for b in batch.bad)
             linked += emit(batch)
             read, written = read + batch.read, written + len(batch.rows)
             bad, skipped = bad + len(batch.bad), skipped + batch.skipped
-            notify(max(total, read))
-    _register(run, writers, item, links)
-    notify(read)
+            progress(max(total, read))
+    converted.files = _registered(writers, item)
+    progress(read)
     types = tuple(k.relationship.type for k in links)
     seconds = time.perf_counter() - started
-    report = FileReport(path.name, kind, name, read, written, bad, skipped, seconds, types, linked)
-    run.result.reports.append(report)
+    converted.report = FileReport(
+        path.name, kind, name, read, written, bad, skipped, seconds, types, linked
+    )
+    return converted
 
 
 def _open_outputs(
-    run: _Run,
+    context: _Context,
     writers: _Writers,
     item: Entity | Relationship,
     plan: FilePlan,
@@ -246,8 +372,8 @@ def _open_outputs(
     spell = _boolean_speller(plan.columns)
     if isinstance(item, Relationship):
         source, target = (
-            run.schema.require_entity(item.source),
-            run.schema.require_entity(item.target),
+            context.schema.require_entity(item.source),
+            context.schema.require_entity(item.target),
         )
         header = [_id("START_ID", source), _id("END_ID", target)]
         writers.open(item.type, header + [_typed(c) for c in plan.columns[2:]])
@@ -315,13 +441,13 @@ def _boolean_speller(
     return spell
 
 
-def _register(
-    run: _Run, writers: _Writers, item: Entity | Relationship, links: Sequence[Link]
-) -> None:
+def _registered(writers: _Writers, item: Entity | Relationship) -> list[ImportFile]:
+    files = []
     for key, (_, path, rows) in writers.files.items():
         is_nodes = isinstance(item, Entity) and key == item.name
         kind = FileKind.NODES if is_nodes else FileKind.RELATIONSHIPS
         label = item.label if isinstance(item, Entity) and is_nodes else key
         # csv quotes a value holding a newline; more lines than rows means one did.
         multiline = count_rows(path) != rows
-        run.result.files.append(ImportFile(kind, label, path, rows, multiline))
+        files.append(ImportFile(kind, label, path, rows, multiline))
+    return files

@@ -90,3 +90,7 @@ class DataImportError(Exception):
     def __init__(self, bad_row: BadRow) -> None:
         self.bad_row = bad_row
         super().__init__(str(bad_row))
+
+    def __reduce__(self) -> tuple[type[DataImportError], tuple[BadRow]]:
+        # Raised in the bulk import's worker processes: crosses back whole, not as its text.
+        return (DataImportError, (self.bad_row,))
