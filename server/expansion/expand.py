@@ -30,7 +30,7 @@ from scoring.expansion import (
 )
 from scoring.similarity import Progress, SimilarityConfig, score_similarity
 from server.expansion import graph as g
-from server.expansion.features import choose, expansion_features, one_hot
+from server.expansion.features import choose, expansion_features, one_hot_columns
 from server.expansion.progress import (
     FEATURE_SHARE,
     from_thread,
@@ -89,9 +89,9 @@ async def expand_groups(
         await report(Phase.READING_FEATURES, FEATURE_SHARE * done // total if total else 0)
 
     rows = (await g.feature_rows(graph, schema, plan, keys, now, reading))[:, chosen.columns]
-    values = await g.attribute_values(graph, plan.profile, chosen.strings, keys)
+    values = await g.attribute_columns(graph, plan.profile, chosen.strings, keys)
     await report(Phase.READING_FEATURES, 100)
-    string_names, strings = one_hot(plan.profile.name, chosen.strings, values)
+    string_names, strings = one_hot_columns(plan.profile.name, chosen.strings, values, len(keys))
     rows = np.hstack([rows, strings])
     x_source, x_population = rows[: len(source)], rows[len(source) :]
     names = [plan.features[i].name for i in chosen.columns] + string_names
