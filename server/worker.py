@@ -89,6 +89,7 @@ async def startup(ctx: dict[str, Any]) -> None:
         lease_ms=refresh.lease_ms,
         busy_wait_s=refresh.busy_wait_s,
         batch_size=refresh.batch_size,
+        write_in_flight=refresh.write_in_flight,
         keep_versions=refresh.keep_versions,
         keep_runs=refresh.keep_runs,
         source=sources_for(schema),

@@ -15,6 +15,10 @@ shape's counts against numpy set arithmetic and prints the load average. With a 
 segment node, and beside the lists of node ids with the attribute read once per distinct node.
 
     python -m bench.expansion.overlap --reuse       # measure again without reloading
+
+On a graph that must not be wiped (the 1M demo), `python -m bench.expansion.graph_run
+--skip-expansion --write 0 --overlap` writes five segments through the refresh engine and times
+`overlap_counts` there, deleting them afterwards.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ import numpy as np
 from graph_schema import GraphSchema
 from scoring.expansion import share_difference, standardized_difference
 from server.expansion import graph as g
-from server.expansion.features import choose, expansion_features, one_hot
+from server.expansion.features import choose, expansion_features, one_hot_columns
 from server.refresh.graph import Graph
 
 SAMPLE = 5_000
@@ -56,8 +56,8 @@ async def differentiators(
     keys = [*members, *others]
     plan = features.plan
     numbers = await g.feature_rows(graph, schema, plan, keys, now)
-    values = await g.attribute_values(graph, plan.profile, chosen.strings, keys)
-    names, strings = one_hot(plan.profile.name, chosen.strings, values)
+    values = await g.attribute_columns(graph, plan.profile, chosen.strings, keys)
+    names, strings = one_hot_columns(plan.profile.name, chosen.strings, values, len(keys))
     n = len(members)
     found = [
         _numeric(f.name, f.label, numbers[:n, i], numbers[n:, i])

@@ -85,19 +85,31 @@ def _columns(plan: FeaturePlan, name: str) -> list[int]:
 def one_hot(
     profile: str, attributes: Sequence[Attribute], values: Sequence[Sequence[object]]
 ) -> tuple[list[str], Floats]:
+    """`one_hot_columns` of values given one list per row, in attribute order."""
+    columns = [[row[j] for row in values] for j in range(len(attributes))]
+    return one_hot_columns(profile, attributes, columns, len(values))
+
+
+def one_hot_columns(
+    profile: str, attributes: Sequence[Attribute], columns: Sequence[Sequence[object]], rows: int
+) -> tuple[list[str], Floats]:
     """Column names (`Customer.city=Oslo`) and 0/1 columns for the TOP_VALUES most frequent
-    values of each attribute (`values`: one list per row, in attribute order); an attribute
-    with more than MAX_DISTINCT values is left out. Ties in frequency go by value text."""
+    values of each attribute (`columns`: one list of `rows` values per attribute, None for
+    missing); an attribute with more than MAX_DISTINCT values is left out. Ties in frequency
+    go by value text."""
     names: list[str] = []
     blocks: list[Floats] = []
-    for j, attr in enumerate(attributes):
-        column = [None if row[j] is None else str(row[j]) for row in values]
+    for attr, raw in zip(attributes, columns, strict=True):
+        column = [None if v is None else str(v) for v in raw]
         counts = Counter(v for v in column if v is not None)
         if not counts or len(counts) > MAX_DISTINCT:
             continue
         top = sorted(counts.items(), key=lambda c: (-c[1], c[0]))[:TOP_VALUES]
-        for value, _ in top:
+        code: dict[str | None, int] = {value: c for c, (value, _) in enumerate(top)}
+        # one pass to codes, then a vector comparison per value (1M rows: not 12M in Python)
+        codes = np.fromiter((code.get(v, -1) for v in column), np.int64, len(column))
+        for c, (value, _) in enumerate(top):
             names.append(f"{profile}.{attr.name}={value}")
-            blocks.append(np.array([v == value for v in column], dtype=np.float64))
-    matrix = np.column_stack(blocks) if blocks else np.zeros((len(values), 0))
+            blocks.append((codes == c).astype(np.float64))
+    matrix = np.column_stack(blocks) if blocks else np.zeros((rows, 0))
     return names, matrix

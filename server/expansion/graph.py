@@ -7,9 +7,10 @@ server.features.cypher; the run's summary is one `:_ExpansionModel {segmentId}` 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, LiteralString, Protocol
 
 import numpy as np
@@ -23,7 +24,7 @@ from server.refresh.graph import Graph, compiled, rows, with_identifiers
 
 Key = str | int
 Floats = npt.NDArray[np.float64]
-BATCH = 2_000
+BATCH = 10_000
 
 
 class Reader(Protocol):
@@ -76,22 +77,37 @@ async def feature_rows(
     return await read_rows_async(read, schema, plan, keys, now, progress=heard)
 
 
-async def attribute_values(
-    graph: Graph, profile: Entity, attributes: tuple[Attribute, ...] | list[Attribute],
-    keys: list[Key],
+async def attribute_columns(
+    graph: Graph, profile: Entity, attributes: Sequence[Attribute], keys: list[Key],
+    batch_size: int = BATCH, workers: int = 2,
 ) -> list[list[object]]:  # fmt: skip
-    """The attributes' values per key, in key order (None for a missing value or profile)."""
-    if not attributes:
-        return [[] for _ in keys]
-    values = ", ".join(f"p.{quote_identifier(a.name)}" for a in attributes)
-    head = with_identifiers("UNWIND $keys AS key MATCH (p:{label} {{key}: key}) ",
-                            label=profile.label, key=profile.key)  # fmt: skip
-    query = compiled(head + f"RETURN key, [{values}] AS v")
-    found: dict[Key, list[object]] = {}
-    for start in range(0, len(keys), BATCH):
-        for r in await graph.read(query, keys=keys[start : start + BATCH]):
-            found[r["key"]] = r["v"]
-    return [found.get(k, [None] * len(attributes)) for k in keys]
+    """Per attribute, its value for each key in key order (None for a missing value or
+    profile). A batch is one collected record: per attribute, the positions that have a value
+    and those values (`collect` drops nulls from both alike); up to `workers` batches in flight.
+    One record a profile cost the driver ~50 us, as much as the features' whole read."""
+    columns: list[list[object]] = [[None] * len(keys) for _ in attributes]
+    if not attributes or not keys:
+        return columns
+    parts = [
+        f"collect(CASE WHEN p.{q} IS NOT NULL THEN i END) AS at{j}, collect(p.{q}) AS v{j}"
+        for j, q in enumerate(quote_identifier(a.name) for a in attributes)
+    ]
+    head = with_identifiers(
+        "UNWIND range(0, size($keys) - 1) AS i MATCH (p:{label} {{key}: $keys[i]}) ",
+        label=profile.label, key=profile.key,
+    )  # fmt: skip
+    query = compiled(head + "RETURN " + ", ".join(parts))
+    gate = asyncio.Semaphore(max(1, workers))
+
+    async def batch(start: int) -> None:
+        async with gate:
+            found = (await graph.read(query, keys=keys[start : start + batch_size]))[0]
+        for j, column in enumerate(columns):
+            for i, value in zip(found[f"at{j}"], found[f"v{j}"], strict=True):
+                column[start + i] = value
+
+    await asyncio.gather(*(batch(s) for s in range(0, len(keys), batch_size)))
+    return columns
 
 
 async def save_summary(

@@ -47,16 +47,6 @@ async def from_thread(report: ReportPhase) -> AsyncIterator[Send]:
     await task
 
 
-def holdout_progress(send: Send) -> Progress:
-    """The holdout trains and scores a model of its own: both stages are one HOLDOUT phase."""
-
-    def progress(stage: Stage, done: int, total: int) -> None:
-        before = total if stage == "scoring" else 0
-        send(Phase.HOLDOUT, 100 * (before + done) // (2 * total))
-
-    return progress
-
-
 def model_progress(send: Send) -> Progress:
     """The model's training (TRAINING) and scoring of the population (SCORING)."""
 

@@ -13,6 +13,7 @@ class RefreshSettings(BaseSettings):
     lease_ms: int = 60_000  # a run's claim lapses this long after its last heartbeat
     busy_wait_s: float = 300.0  # a job waits this long for another run on its segment
     batch_size: int = 10_000
+    write_in_flight: int = 1  # membership write transactions a run keeps going at once
     keep_versions: int = 10  # membership versions kept for "as of a past run"
     keep_runs: int = 1000  # run history kept per segment (trend, growth)
     job_timeout_s: int = 3600

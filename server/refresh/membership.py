@@ -9,6 +9,7 @@ claim (see claims.py), so a run that lost its claim cannot add to a newer versio
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, LiteralString
 
@@ -142,15 +143,29 @@ async def write_diff(
     diff: Diff,
     progress: Progress,
     batch_size: int = BATCH_SIZE,
+    in_flight: int = 1,
 ) -> None:
-    """Write the diff as the claimed version, in batches. Raises ClaimLost."""
+    """Write the diff as the claimed version, in batches, up to `in_flight` transactions at
+    once (each fenced by the claim; all are invisible until the switch, so their order does
+    not matter). Raises ClaimLost, and the others are cancelled then."""
     total = len(diff.entered) + len(diff.exited)
     done = 0
-    for statement, keys in ((_entered_query(query), diff.entered), (_EXITED, diff.exited)):
-        for batch in _batches(keys, batch_size):
+    gate = asyncio.Semaphore(max(1, in_flight))
+
+    async def one(statement: LiteralString, batch: Sequence[Any]) -> None:
+        nonlocal done
+        async with gate:
             await _write_batch(graph, claim, statement, batch)
-            done += len(batch)
-            await progress(done, total)
+        done += len(batch)
+        await progress(done, total)
+
+    for statement, keys in ((_entered_query(query), diff.entered), (_EXITED, diff.exited)):
+        try:
+            async with asyncio.TaskGroup() as group:
+                for batch in _batches(keys, batch_size):
+                    group.create_task(one(statement, batch))
+        except BaseExceptionGroup as failed:  # the first failure, as a sequential write would
+            raise failed.exceptions[0] from None
 
 
 async def _write_batch(

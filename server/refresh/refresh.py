@@ -38,6 +38,7 @@ class RefreshEnv:
     lease_ms: int = 60_000
     busy_wait_s: float = 300.0  # how long to wait for another run's claim before giving up
     batch_size: int = membership.BATCH_SIZE
+    write_in_flight: int = 1  # membership write transactions at once (membership.write_diff)
     keep_versions: int = 10  # membership versions kept for "as of a past run"
     keep_runs: int = 1000  # run history kept per segment (trend, growth)
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
@@ -209,7 +210,8 @@ async def _work(
         base = await _member_count(env, claim, given.segment)
         diff = dataclasses.replace(diff, member_count=base + len(diff.entered) - len(diff.exited))
     await reporter.phase(Phase.WRITING)
-    await membership.write_diff(env.graph, claim, query, diff, reporter.writing, env.batch_size)
+    await membership.write_diff(env.graph, claim, query, diff, reporter.writing, env.batch_size,
+                                env.write_in_flight)  # fmt: skip
     await reporter.phase(Phase.SWITCHING, 100)
     counts = {"members": diff.member_count, "entered": len(diff.entered),
               "exited": len(diff.exited)}  # fmt: skip

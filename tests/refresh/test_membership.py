@@ -117,6 +117,32 @@ async def test_readers_see_the_old_or_the_new_set_never_a_mix(env: RefreshEnv) -
     assert seen[-1] == frozenset(new)
 
 
+async def test_batches_written_in_flight_make_the_same_version(env: RefreshEnv) -> None:
+    await add_people(env.graph, SCORES)
+    await make_segment(env.graph, "high", "score >= 50")
+    await refresh_segment(env, "high", "MANUAL")
+    old = members_with(SCORES, 50)
+    new = (old - set(range(50, 100))) | set(range(1, 40))
+    claim = await claims.claim_segment(env.graph, "high", "run", lease_ms=5000, run_props={})
+    diff = membership.diff_members(old, new)
+    heard: list[tuple[int, int]] = []
+
+    async def progress(done: int, total: int) -> None:
+        heard.append((done, total))
+
+    await membership.write_diff(env.graph, claim, EVERYONE, diff, progress, 7, in_flight=3)
+    await claims.switch_version(env.graph, claim, definition_version=1, counts=_counts())
+
+    assert await active_members(env.graph, "high") == new
+    assert await member_rel_count(env.graph, "high") == len(old | new)  # exits kept as history
+    total = len(diff.entered) + len(diff.exited)
+    done = [d for d, _ in heard]
+    assert done == sorted(done)
+    assert done[-1] == total
+    assert {t for _, t in heard} == {total}
+    assert len(heard) == -(-len(diff.entered) // 7) + -(-len(diff.exited) // 7)
+
+
 async def test_a_stale_writer_cannot_write_or_switch(env: RefreshEnv) -> None:
     await add_people(env.graph, SCORES)
     await make_segment(env.graph, "high", "score >= 50")
@@ -131,6 +157,8 @@ async def test_a_stale_writer_cannot_write_or_switch(env: RefreshEnv) -> None:
     diff = membership.diff_members(set(), {1, 2, 3})
     with pytest.raises(ClaimLost):
         await membership.write_diff(env.graph, stale, query, diff, _noop)
+    with pytest.raises(ClaimLost):  # the first failure itself, not a group of them
+        await membership.write_diff(env.graph, stale, query, diff, _noop, 1, in_flight=2)
     with pytest.raises(ClaimLost):
         await claims.switch_version(env.graph, stale, definition_version=1, counts=_counts())
     props = await segment_props(env.graph, "high")
