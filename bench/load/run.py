@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import statistics
 import time
@@ -40,6 +41,7 @@ from bench.load.wire import Wire, call_wire
 from graph_schema import default_schema
 from graph_schema.demo import generate_demo
 from graph_schema.importer import import_directory
+from server.services import neo4j as neo4j_service
 from server.settings import get_settings
 from tests.reliability import processes
 
@@ -63,6 +65,7 @@ class Level:
     seconds: float
     outcomes: list[Outcome] = field(default_factory=list)
     refreshes_done: int = 0
+    cpu_ms: dict[str, float] = field(default_factory=dict)  # process -> CPU ms per request
 
     def failures(self) -> list[str]:
         """What went wrong with each answer that was not ok."""
@@ -176,10 +179,31 @@ async def _keep_refreshing(api: httpx.AsyncClient, gid: str, level: Level, until
         await asyncio.sleep(0.5)
 
 
-async def run_levels(levels: list[Level], port: int, api_workers: int = 1) -> list[Level]:
+def _cpu_seconds(pid: int | None) -> float:
+    """User + system CPU of a process so far (Linux /proc; 0 where unreadable)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _pids(app: processes.Process, worker: processes.Process) -> dict[str, int | None]:
+    """The processes whose CPU a level reports: the API (its first process when there are
+    several), the worker and our Neo4j."""
+    return {"api": app.proc.pid, "worker": worker.proc.pid,
+            "neo4j": neo4j_service.status(get_settings()).pid}  # fmt: skip
+
+
+async def run_levels(levels: list[Level], port: int, api_workers: int = 1,
+                     tree: Path | None = None) -> list[Level]:  # fmt: skip
+    """Each level against a fresh API and worker (from the source `tree`, default this one)."""
     env = {"API_PORT": str(port), "API_WORKERS": str(api_workers)}
-    app = processes.start(["serve", "--port", str(port)], env)
-    worker = processes.start(["worker"], env)
+    where = {"cwd": tree} if tree else {}
+    if tree:
+        env["PYTHONPATH"] = str(tree)
+    app = processes.start(["serve", "--port", str(port)], env, **where)
+    worker = processes.start(["worker"], env, **where)
     limits = httpx.Limits(max_connections=1000, max_keepalive_connections=1000)
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60,
@@ -192,7 +216,12 @@ async def run_levels(levels: list[Level], port: int, api_workers: int = 1) -> li
                 print(f"{level.clients} clients for {level.seconds:.0f} s", flush=True)
                 tasks = [_client(Wire("127.0.0.1", port), list(ids.values()), level, until, i)
                          for i in range(level.clients)]  # fmt: skip
+                pids = _pids(app, worker)
+                before = {name: _cpu_seconds(pid) for name, pid in pids.items()}
                 await asyncio.gather(*tasks, _keep_refreshing(api, ids["load_big"], level, until))
+                done = max(1, len(level.outcomes))
+                level.cpu_ms = {name: (_cpu_seconds(pid) - before[name]) * 1000 / done
+                                for name, pid in pids.items()}  # fmt: skip
                 print_level(level)
     finally:
         worker.stop()
@@ -216,6 +245,9 @@ def print_level(level: Level) -> None:
     errors = sum(not o.ok for o in level.outcomes)
     print(f"  {level.clients} clients: {total / level.seconds:,.0f} req/s, "
           f"errors {errors}/{total}, refreshes done {level.refreshes_done}")  # fmt: skip
+    if level.cpu_ms:
+        shown = ", ".join(f"{name} {ms:.2f}" for name, ms in level.cpu_ms.items())
+        print(f"  CPU ms per request: {shown} (the worker's is its refreshes)")
     for failed in level.failures()[:5]:
         print(f"  error: {failed}")
     head = ("operation", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors")
@@ -237,28 +269,32 @@ def main(argv: list[str] | None = None) -> list[Level]:
     parser.add_argument("--no-import", action="store_true",
                         help="stop if the graph holds fewer customers than asked")  # fmt: skip
     parser.add_argument("--out", type=Path, help="also write the figures here as JSON")
+    parser.add_argument("--tree", type=Path,
+                        help="serve from this source tree (a baseline, e.g. `git archive main`) "
+                             "with this generator")  # fmt: skip
     args = parser.parse_args(argv)
     customers = args.customers or (10_000 if args.short else 100_000)
     clients = args.clients or ([50] if args.short else [50, 200])
     seconds = args.seconds or (20.0 if args.short else 300.0)
     levels = measure(customers, clients, seconds, args.port, args.api_workers,
-                     may_import=not args.no_import)  # fmt: skip
+                     may_import=not args.no_import, tree=args.tree)  # fmt: skip
     if args.out:
         args.out.write_text(json.dumps(as_json(levels), indent=2) + "\n")
     return levels
 
 
 def measure(customers: int, clients: list[int], seconds: float, port: int,
-            api_workers: int = 1, may_import: bool = True) -> list[Level]:  # fmt: skip
+            api_workers: int = 1, may_import: bool = True,
+            tree: Path | None = None) -> list[Level]:  # fmt: skip
     """Import the demo data if needed, then run each level of clients for `seconds`."""
     ensure_demo(customers, may_import)
     levels = [Level(c, seconds) for c in clients]
-    return asyncio.run(run_levels(levels, port, api_workers))
+    return asyncio.run(run_levels(levels, port, api_workers, tree))
 
 
 def as_json(levels: list[Level]) -> list[dict[str, Any]]:
     return [{"clients": lv.clients, "seconds": lv.seconds, "ops": lv.stats(),
-             "refreshes": lv.refreshes_done} for lv in levels]  # fmt: skip
+             "refreshes": lv.refreshes_done, "cpu_ms": lv.cpu_ms} for lv in levels]  # fmt: skip
 
 
 if __name__ == "__main__":

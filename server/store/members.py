@@ -253,7 +253,8 @@ async def _checked_read(
         if not records:
             return None
         record = records[0]
-        found = [_member(r, columns_of(record)) for r in record["page"]]
+        columns = columns_of(record)
+        found = [_member(r, columns) for r in record["page"]]
         total = record["n"]
         whole = first_page and len(found) <= first
         if _consistent(found, total if whole else None):

@@ -18,10 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from strawberry.types.nodes import SelectedField
+from graphql import FieldNode, GraphQLError, GraphQLObjectType
+from graphql.execution.values import VariableValues, get_argument_values
 
 from server.access import Permission
-from server.api.common import selects
+from server.api.common import nodes_select
 from server.api.context import Info
 from server.api.errors import ApiError
 from server.api.segments import reading
@@ -47,28 +48,26 @@ class _Asked:
 
 
 def _asked(info: Info) -> _Asked | None:
-    """The arguments of the one `members` directly under this `segment` field, or None when
-    there is none, more than one (aliases) or it carries directives or odd values."""
-    found = [s for root in info.selected_fields for s in root.selections
-             if isinstance(s, SelectedField) and s.name == "members"]  # fmt: skip
-    if len(found) != 1 or found[0].directives:
+    """The arguments of the one `members` directly under this `segment` field (graphql-core's
+    nodes, coerced as for the resolver), or None when there is none, more than one (aliases),
+    or it carries directives."""
+    raw = info._raw_info
+    found = [s for root in raw.field_nodes if root.selection_set
+             for s in root.selection_set.selections
+             if isinstance(s, FieldNode) and s.name.value == "members"]  # fmt: skip
+    segment_type = raw.schema.get_type("Segment")
+    if len(found) != 1 or found[0].directives or not isinstance(segment_type, GraphQLObjectType):
         return None
-    args: dict[str, Any] = found[0].arguments  # variables resolved; literals as their text
-    first, after, columns = args.get("first"), args.get("after"), args.get("columns")
-    if isinstance(columns, str):  # GraphQL coerces one value to a list of one
-        columns = [columns]
-    if isinstance(first, bool) or not isinstance(first, int | str | None):
-        return None
-    if not isinstance(after, str | None) or not (
-        columns is None or (isinstance(columns, list) and all(isinstance(c, str) for c in columns))
-    ):
-        return None
+    # strawberry keeps the coerced variables as a plain dict, graphql-core wants its container
+    variables: Any = raw.variable_values
+    if isinstance(variables, dict):
+        variables = VariableValues(sources={}, coerced=variables)
     try:
-        size = None if first is None else int(first)
-    except ValueError:
-        return None
-    properties = selects(found, "members", "edges", "node", "properties")
-    return _Asked(size, after, columns, properties)
+        args = get_argument_values(segment_type.fields["members"], found[0], variables)
+    except (GraphQLError, LookupError, TypeError, AttributeError):
+        return None  # the members resolver reads (and reports) as it always did
+    properties = nodes_select(found, raw.fragments, ("members", "edges", "node", "properties"))
+    return _Asked(args.get("first"), args.get("after"), args.get("columns"), properties)
 
 
 def _columns_of(info: Info, asked: list[str] | None) -> dict[str, list[str]]:

@@ -12,7 +12,7 @@ from strawberry import relay
 from strawberry.scalars import JSON
 
 from server.access import Permission, mask_value
-from server.api.common import Span, connection, field, selects
+from server.api.common import Span, asks, connection, field
 from server.api.context import Info
 from server.api.segments import history, reading
 from server.api.segments.enums import DependentKind
@@ -222,7 +222,7 @@ class Segment(relay.Node):
         deps = info.context.deps
         names = reading.member_columns(deps, self.audience, columns)
         masked = reading.masked_columns(deps, self.audience, names)
-        asked = selects(info.selected_fields, info.field_name, "edges", "node", "properties")
+        asked = asks(info, info.field_name, "edges", "node", "properties")
         shown = names if asked else []  # neither read nor built when nobody asked
         page = prefetched(info, self.id, first, after, shown)
         if page is None:
