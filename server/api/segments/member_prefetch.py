@@ -6,7 +6,7 @@ under load each waits its turn on the event loop again. When the `segment` field
 and leaves the page in the request's context, keyed by what the page depends on (segment,
 size, cursor, columns). The `members` resolver takes it only when its own arguments give the
 same key, and reads as before otherwise: a prefetch that guessed wrong costs a read, never a
-wrong answer. Nothing outlives the request (the context is per request).
+wrong answer. Only over HTTP, where the context is per request, so nothing outlives it.
 
 Access checks and masking stay where they were: the page is read only for a caller holding
 READ_MEMBERS, the columns are resolved by the same function, and PII is masked by the
@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from graphql import FieldNode, GraphQLError, GraphQLObjectType
 from graphql.execution.values import VariableValues, get_argument_values
+from starlette.requests import Request
 
 from server.access import Permission
 from server.api.common import nodes_select
@@ -86,6 +87,10 @@ async def segment_and_members(info: Info, segment_id: str) -> SegmentRecord | Li
     """The segment, read with the page its `members` field will ask for, that page left in the
     context; False when this request does not fit (the caller reads the segment alone)."""
     deps = info.context.deps
+    # Over HTTP the context lives for one request; a socket's lives for the connection, where
+    # a page left by one operation could be taken by a later one: sockets read as before.
+    if not isinstance(info.context.request, Request):
+        return False
     if not deps.principal.can(Permission.READ_MEMBERS):
         return False
     asked = _asked(info)
