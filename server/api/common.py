@@ -6,6 +6,13 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar, cast
 
 import strawberry
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    SelectionNode,
+)
 from strawberry import relay
 from strawberry.types.nodes import SelectedField, Selection
 
@@ -83,6 +90,37 @@ def selects(selections: Iterable[Selection], *path: str) -> bool:
                 return True
         elif selects(selection.selections, *path):  # a fragment: its fields are ours
             return True
+    return False
+
+
+def asks(info: strawberry.Info[Any, Any], *path: str) -> bool:
+    """`selects(info.selected_fields, *path)` read from graphql-core's nodes: the same answer
+    without converting the whole selection first (about half a millisecond on a member page)."""
+    raw = info._raw_info
+    return nodes_select(raw.field_nodes, raw.fragments, path)
+
+
+def nodes_select(
+    nodes: Iterable[SelectionNode],
+    fragments: dict[str, FragmentDefinitionNode],
+    path: Sequence[str],
+) -> bool:
+    """Whether graphql-core's selection `nodes` hold the field at `path` (as `selects`)."""
+    if not path:
+        return True
+    for node in nodes:
+        if isinstance(node, FieldNode):
+            inner = node.selection_set.selections if node.selection_set else ()
+            if node.name.value == path[0] and nodes_select(inner, fragments, path[1:]):
+                return True
+        elif isinstance(node, InlineFragmentNode):
+            if nodes_select(node.selection_set.selections, fragments, path):
+                return True
+        elif isinstance(node, FragmentSpreadNode):
+            fragment = fragments.get(node.name.value)
+            inner = fragment.selection_set.selections if fragment is not None else ()
+            if nodes_select(inner, fragments, path):
+                return True
     return False
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import strawberry
 from arq.connections import ArqRedis
@@ -61,6 +62,8 @@ class Context:
     settings: Settings
     segments: DataLoader[str, SegmentRecord | None] = field(init=False)
     connection_params: dict[str, object] | None = None  # a socket's connection_init payload
+    # Member pages read with their segment (segments.member_prefetch), by PageKey.
+    member_pages: dict[Any, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.segments = _segment_loader(self.deps.db)

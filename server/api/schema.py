@@ -9,21 +9,17 @@ import strawberry
 from graphql import ASTValidationRule
 from strawberry import relay
 from strawberry.extensions import (
-    AddValidationRules,
     DisableIntrospection,
     MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
-    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 
 from server.api.access import AccessMutations, AccessQueries
 from server.api.common import decode_gid, field
 from server.api.context import Info
-from server.api.errors import ErrorCode, ErrorPolicy, with_code
+from server.api.errors import ErrorCode, with_code
 from server.api.exports.mutations import ExportMutations
 from server.api.exports.queries import ExportQueries
 from server.api.exports.types import Export
@@ -32,6 +28,7 @@ from server.api.leads.mutations import LeadMutations
 from server.api.leads.prediction import LeadModelMutations, LeadModelQueries
 from server.api.leads.queries import LeadQueries
 from server.api.live import LiveMutations, LiveQueries
+from server.api.request_policy import RequestPolicy
 from server.api.segments.differentiator_types import DifferentiatorQueries
 from server.api.segments.expansion_mutations import ExpansionMutations
 from server.api.segments.mutations import SegmentMutations
@@ -104,16 +101,10 @@ def _coded_limits(settings: Settings) -> list[type[ASTValidationRule]]:
 
 def extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     """Factories: strawberry builds fresh extensions per request (they hold its execution
-    context); the caches behind ParserCache and ValidationCache are shared per maxsize."""
+    context): one, `RequestPolicy`, holds every limit, both caches and the error policy."""
     tokens = settings.graphql_max_tokens
     rules = _coded_limits(settings)
-    found: list[Callable[[], SchemaExtension]] = [
-        lambda: ErrorPolicy(max_tokens=tokens),
-        lambda: MaxTokensLimiter(max_token_count=tokens),
-        lambda: ParserCache(maxsize=256),
-        lambda: ValidationCache(maxsize=256),
-        lambda: AddValidationRules(rules),
-    ]
+    found: list[Callable[[], SchemaExtension]] = [lambda: RequestPolicy(tokens, rules)]
     if settings.production:
         found.append(DisableIntrospection)
     return found

@@ -12,12 +12,13 @@ is the active version's size, set with every switch (refresh runs and manual edi
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import pairwise
 from typing import Any, LiteralString
 
+from neo4j import Record
 from neo4j.time import Date, DateTime, Duration, Time
 
 from graph_schema.cypher_names import quote_identifier
@@ -25,8 +26,8 @@ from graph_schema.model import Entity
 from server.refresh.claims import discard_aborted_versions
 from server.store.db import Db, Tx, rows
 from server.store.pages import decode_cursor, encode_cursor
-from server.store.records import Member, Page
-from server.store.segments import NotFound
+from server.store.records import Member, Page, SegmentRecord
+from server.store.segments import AS_SEGMENT, NotFound, to_segment
 
 log = logging.getLogger("segments.store")
 
@@ -180,24 +181,96 @@ async def list_members(
     scope = f"members:{segment_id}"
     pos = decode_cursor(scope, after) if after else None
     kind = "all" if columns is None else "columns" if columns else "none"
+    params = {"id": segment_id, "after": pos.key if pos else None, "limit": first + 1,
+              "columns": list(columns or ())}  # fmt: skip
+    read = await _checked_read(db, _PAGE_QUERIES[pos is not None, kind], params,
+                               first, pos is None, lambda _: columns)  # fmt: skip
+    if read is None:
+        return Page(items=(), cursors=(), has_next=False, total=0)
+    return await _as_page(db, segment_id, scope, first, *read)
+
+
+# The API's `segment(id:) { members }` in one query: the segment's fields, its active version
+# and its count projected in one row (so they agree with each other), then the page as above.
+# The segment's audience is not known before the query, so the columns come as a map from
+# every audience to its columns and the row picks its own.
+_SEGMENT_HEAD: LiteralString = (
+    "MATCH (s:_Segment {id: $id}) "
+    "WITH " + AS_SEGMENT + " AS seg, coalesce(s.activeVersion, 0) AS v, s.memberCount AS n, "
+    "coalesce($columnsOf[s.audience], []) AS columns "
+    "CALL (v, columns) { "
+    "  MATCH ()-[m:_MEMBER]->(p) USING INDEX m:_MEMBER(segmentId, key) "
+    "  WHERE m.segmentId = $id AND m.since <= v AND (m.until IS NULL OR m.until > v) "
+)
+_SEGMENT_COLUMNS: LiteralString = (
+    "collect({key: m.key, since: m.since, values: [c IN columns | p[c]]})"
+)
+_SEGMENT_END: LiteralString = " AS page } RETURN seg, v, n, page"
+
+# (after a cursor, properties read) -> query
+_SEGMENT_QUERIES: dict[tuple[bool, bool], LiteralString] = {
+    (after, props): _SEGMENT_HEAD
+    + ("AND m.key > $after " if after else "AND m.key IS NOT NULL ")
+    + _ONE_PAGE_ORDER + "RETURN " + (_SEGMENT_COLUMNS if props else _NO_PROPS) + _SEGMENT_END
+    for after in (False, True)
+    for props in (False, True)
+}  # fmt: skip
+
+
+async def segment_with_members(
+    db: Db, segment_id: str, first: int, after: str | None,
+    columns_of: Mapping[str, Sequence[str]] | None,
+) -> tuple[SegmentRecord, Page[Member], tuple[str, ...]] | None:  # fmt: skip
+    """The segment and a page of its members (as `list_members`) in one round trip; None for
+    an unknown segment. The page's members carry the columns `columns_of` gives for the
+    segment's audience (none without `columns_of`), which are returned beside them.
+    Raises InvalidCursor."""
+    scope = f"members:{segment_id}"
+    pos = decode_cursor(scope, after) if after else None
+    params = {"id": segment_id, "after": pos.key if pos else None, "limit": first + 1,
+              "columnsOf": {k: list(v) for k, v in (columns_of or {}).items()}}  # fmt: skip
+
+    def columns(record: Record) -> tuple[str, ...]:
+        return tuple((columns_of or {}).get(record["seg"]["audience"], ()))
+
+    query = _SEGMENT_QUERIES[pos is not None, columns_of is not None]
+    read = await _checked_read(db, query, params, first, pos is None, columns)
+    if read is None:
+        return None
+    record = read[0]
+    page = await _as_page(db, segment_id, scope, first, *read)
+    return to_segment(record["seg"]), page, columns(record)
+
+
+async def _checked_read(
+    db: Db, query: LiteralString, params: dict[str, Any], first: int, first_page: bool,
+    columns_of: Callable[[Record], Sequence[str] | None],
+) -> tuple[Record, list[Member]] | None:  # fmt: skip
+    """The one record of a page query and its members, read again (up to PAGE_READS times)
+    while the page fails its check; None when the segment does not exist."""
     for attempt in range(1, PAGE_READS + 1):
-        records = await db.read(
-            _PAGE_QUERIES[pos is not None, kind], id=segment_id,
-            after=pos.key if pos else None, limit=first + 1, columns=list(columns or ()),
-        )  # fmt: skip
+        records = await db.read(query, **params)
         if not records:
-            return Page(items=(), cursors=(), has_next=False, total=0)
+            return None
         record = records[0]
+        columns = columns_of(record)
         found = [_member(r, columns) for r in record["page"]]
         total = record["n"]
-        whole = pos is None and len(found) <= first
+        whole = first_page and len(found) <= first
         if _consistent(found, total if whole else None):
             break
         log.warning(
             "member page of segment %s, version %s, read again (attempt %d): %d rows, count %s, "
-            "keys out of order or not the version's count", segment_id, record["v"], attempt,
+            "keys out of order or not the version's count", params["id"], record["v"], attempt,
             len(found), total,
         )  # fmt: skip
+    return record, found
+
+
+async def _as_page(
+    db: Db, segment_id: str, scope: str, first: int, record: Record, found: list[Member]
+) -> Page[Member]:
+    total = record["n"]
     if total is None:  # no writer has kept a count yet: count this version once
 
         async def count(tx: Tx) -> int:

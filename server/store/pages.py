@@ -13,6 +13,8 @@ import binascii
 import json
 from dataclasses import dataclass
 from enum import StrEnum
+from json import dumps
+from json.encoder import encode_basestring_ascii
 from typing import LiteralString
 
 
@@ -75,12 +77,14 @@ class Position:
     id: str
 
 
-# json.dumps builds a new encoder per call when given separators: one per row of a page.
-_COMPACT = json.JSONEncoder(separators=(",", ":"))
+# A cursor is the compact JSON of [scope, key, id], written directly: one per row of a page, and
+# json's encoder (even one built once) cost more than the rest of a member row.
+_text = encode_basestring_ascii
 
 
 def encode_cursor(scope: str, key: str | int, row_id: str) -> str:
-    raw = _COMPACT.encode([scope, key, row_id]).encode()
+    shown = _text(key) if isinstance(key, str) else str(key) if type(key) is int else dumps(key)
+    raw = f"[{_text(scope)},{shown},{_text(row_id)}]".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 

@@ -42,13 +42,14 @@ class Process:
         return "\n".join(text.splitlines()[-lines:])
 
 
-def start(args: list[str], env: dict[str, str] | None = None) -> Process:
-    """`python -m server.cli <args>` (the `segments` command) with extra environment."""
+def start(args: list[str], env: dict[str, str] | None = None, cwd: Path = REPO_ROOT) -> Process:
+    """`python -m server.cli <args>` (the `segments` command) with extra environment, from the
+    source tree `cwd` (`-m` puts it first on sys.path)."""
     fd, name = tempfile.mkstemp(prefix=f"segments-{args[0]}-", suffix=".log")
     out = os.fdopen(fd, "wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "server.cli", *args],
-        cwd=REPO_ROOT, env=os.environ | (env or {}), stdout=out, stderr=subprocess.STDOUT,
+        cwd=cwd, env=os.environ | (env or {}), stdout=out, stderr=subprocess.STDOUT,
     )  # fmt: skip
     out.close()
     return Process(proc, Path(name))

@@ -10,7 +10,7 @@ from server.access import Permission
 from server.api.common import decode_gid, field
 from server.api.context import Info
 from server.api.errors import ApiError, ErrorCode
-from server.api.segments import membership, reading
+from server.api.segments import member_prefetch, membership, reading
 from server.api.segments.inputs import DefinitionInput, SegmentOrderInput
 from server.api.segments.membership_types import Membership
 from server.api.segments.preview import compile_preview
@@ -92,4 +92,7 @@ async def _find(info: Info, id: strawberry.ID | None, name: str | None) -> Segme
     if name is not None:
         return await reading.by_name(info.context.deps, name)
     node_id = decode_gid(str(id), "Segment")
-    return await info.context.segments.load(node_id) if node_id else None
+    if not node_id:
+        return None
+    found = await member_prefetch.segment_and_members(info, node_id)
+    return await info.context.segments.load(node_id) if found is False else found

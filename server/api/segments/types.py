@@ -12,12 +12,13 @@ from strawberry import relay
 from strawberry.scalars import JSON
 
 from server.access import Permission, mask_value
-from server.api.common import Span, connection, field, selects
+from server.api.common import Span, asks, connection, field
 from server.api.context import Info
 from server.api.segments import history, reading
 from server.api.segments.enums import DependentKind
 from server.api.segments.expansion import get_expansion
 from server.api.segments.expansion_types import SegmentExpansion
+from server.api.segments.member_prefetch import prefetched
 from server.api.segments.run_types import SegmentGrowth, SegmentRun, SegmentTrendPoint
 from server.api.segments.split_types import SegmentSplit
 from server.api.segments.splits import get_split
@@ -221,9 +222,11 @@ class Segment(relay.Node):
         deps = info.context.deps
         names = reading.member_columns(deps, self.audience, columns)
         masked = reading.masked_columns(deps, self.audience, names)
-        asked = selects(info.selected_fields, info.field_name, "edges", "node", "properties")
+        asked = asks(info, info.field_name, "edges", "node", "properties")
         shown = names if asked else []  # neither read nor built when nobody asked
-        page = await reading.list_members(deps, self.id, first, after, shown)
+        page = prefetched(info, self.id, first, after, shown)
+        if page is None:
+            page = await reading.list_members(deps, self.id, first, after, shown)
         return member_connection(page, after, shown, masked)
 
     @field("The current definition.")
