@@ -167,7 +167,12 @@ def is_transient(exc: Exception) -> bool:
     from neo4j.exceptions import ServiceUnavailable, SessionExpired, TransientError
     from redis.exceptions import ConnectionError as RedisConnectionError
 
-    transient = (ServiceUnavailable, SessionExpired, TransientError, RedisConnectionError)
+    from server.store.version_scan import ScanInconsistent
+
+    # A version scan that kept reading wrong (server.store.version_scan) passes with time: the
+    # run is queued again rather than failed, and never writes a diff of a wrong read.
+    transient = (ServiceUnavailable, SessionExpired, TransientError, RedisConnectionError,
+                 ScanInconsistent)  # fmt: skip
     return isinstance(exc, (*transient, OSError))
 
 

@@ -18,6 +18,7 @@ from neo4j import Record
 
 from server.refresh.graph import Graph, Tx, rows
 from server.refresh.records import Growth, RunRecord, RunStatus, TrendPoint
+from server.store.version_scan import Checked, check_keys, checked_read
 
 
 def _native(value: Any) -> Any:
@@ -126,13 +127,38 @@ _PAGE_END: LiteralString = "RETURN m.key AS key ORDER BY m.segmentId, m.key LIMI
 async def members_as_of(
     graph: Graph, segment_id: str, version: int, first: int = 100, after: Any = None
 ) -> list[Any]:
-    """Member keys of version `version` (any kept run's, or the active one), keyset-paged."""
+    """Member keys of version `version` (any kept run's, or the active one), keyset-paged,
+    checked like every version scan (server.store.version_scan). Raises ScanInconsistent."""
     if after is None:  # a separate form: `$after IS NULL OR ...` defeats the index hint
         query: LiteralString = _PAGE_MATCH + "AND m.key IS NOT NULL " + _PAGE_END
     else:
         query = _PAGE_MATCH + "AND m.key > $after " + _PAGE_END
-    records = await graph.read(query, id=segment_id, version=version, first=first, after=after)
-    return [r["key"] for r in records]
+
+    async def read() -> list[Any]:
+        records = await graph.read(query, id=segment_id, version=version, first=first,
+                                   after=after)  # fmt: skip
+        return [r["key"] for r in records]
+
+    async def check(keys: list[Any]) -> Checked:
+        # Only a page holding the whole version can be held to the version's count (a run's
+        # `memberCount`; none is kept for a version a manual edit wrote).
+        whole = after is None and len(keys) < first
+        count = await _version_count(graph, segment_id, version) if whole else None
+        return version, check_keys(keys, after=after, count=count)
+
+    return await checked_read("members as of a run", segment_id, read, check)
+
+
+async def _version_count(graph: Graph, segment_id: str, version: int) -> int | None:
+    found = await graph.read(
+        "MATCH (s:_Segment {id: $id}) "
+        "OPTIONAL MATCH (r:_SegmentRun {segmentId: $id, version: $v, status: 'SUCCESSFUL'}) "
+        "RETURN CASE WHEN coalesce(s.activeVersion, 0) = $v THEN s.memberCount "
+        "  ELSE r.memberCount END AS n LIMIT 1",
+        id=segment_id, v=version,
+    )  # fmt: skip
+    n = found[0]["n"] if found else None
+    return None if n is None else int(n)
 
 
 async def active_version(graph: Graph, segment_id: str) -> int | None:

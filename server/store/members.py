@@ -11,13 +11,12 @@ is the active version's size, set with every switch (refresh runs and manual edi
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import pairwise
 from typing import Any, LiteralString
 
+from neo4j import Record
 from neo4j.time import Date, DateTime, Duration, Time
 
 from graph_schema.cypher_names import quote_identifier
@@ -27,15 +26,7 @@ from server.store.db import Db, Tx, rows
 from server.store.pages import decode_cursor, encode_cursor
 from server.store.records import Member, Page
 from server.store.segments import NotFound
-
-log = logging.getLogger("segments.store")
-
-# Reads are read-committed, not snapshots. A long page scan racing garbage collection and the
-# writes that reuse the relationship ids it frees was seen to return one member twice and miss
-# another (tests/reliability/test_refresh_atomicity.py, long mode: 2 of 22,580 reads, all whole
-# versions read in one page). A page is therefore checked -- keys strictly increasing and, when it
-# holds the whole version, as many as the version's count -- and read again when it is not.
-PAGE_READS = 5
+from server.store.version_scan import Checked, ScanChain, check_keys, checked_read
 
 # A page walks the (segmentId, key) index in order and stops after `first` rows (the same
 # plan as the refresh engine's `runs._PAGE_MATCH`, which reads keys only; this one also needs
@@ -176,28 +167,33 @@ async def list_members(
     """Members of the active version in key order, one version per page whatever switches
     meanwhile (the version is read first and passed on). Each member carries all the
     profile's properties, or with `columns` only those (none for an empty sequence).
-    Raises InvalidCursor."""
+    Raises InvalidCursor, ScanInconsistent."""
     scope = f"members:{segment_id}"
     pos = decode_cursor(scope, after) if after else None
     kind = "all" if columns is None else "columns" if columns else "none"
-    for attempt in range(1, PAGE_READS + 1):
+
+    async def read() -> Record | None:
         records = await db.read(
             _PAGE_QUERIES[pos is not None, kind], id=segment_id,
             after=pos.key if pos else None, limit=first + 1, columns=list(columns or ()),
         )  # fmt: skip
-        if not records:
-            return Page(items=(), cursors=(), has_next=False, total=0)
-        record = records[0]
-        found = [_member(r, columns) for r in record["page"]]
-        total = record["n"]
-        whole = pos is None and len(found) <= first
-        if _consistent(found, total if whole else None):
-            break
-        log.warning(
-            "member page of segment %s, version %s, read again (attempt %d): %d rows, count %s, "
-            "keys out of order or not the version's count", segment_id, record["v"], attempt,
-            len(found), total,
-        )  # fmt: skip
+        return records[0] if records else None
+
+    async def check(record: Record | None) -> Checked:
+        # Checked like every version scan (server.store.version_scan): a page holding the
+        # whole version must hold as many members as the version's count.
+        if record is None:
+            return None, None
+        whole = pos is None and len(record["page"]) <= first
+        keys = [r["key"] for r in record["page"]]
+        return record["v"], check_keys(keys, after=pos.key if pos else None,
+                                       count=record["n"] if whole else None)  # fmt: skip
+
+    record = await checked_read("member page", segment_id, read, check)
+    if record is None:
+        return Page(items=(), cursors=(), has_next=False, total=0)
+    found = [_member(r, columns) for r in record["page"]]
+    total = record["n"]
     if total is None:  # no writer has kept a count yet: count this version once
 
         async def count(tx: Tx) -> int:
@@ -211,12 +207,6 @@ async def list_members(
         has_next=len(found) > first,
         total=total,
     )
-
-
-def _consistent(found: Sequence[Member], count: int | None) -> bool:
-    """Keys strictly increasing (the page's order), and `count` of them when it is given."""
-    ordered = all(a.key < b.key for a, b in pairwise(found))  # type: ignore[operator]
-    return ordered and (count is None or len(found) == count)
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,7 +321,11 @@ async def remove_members(
 async def member_batches(db: Db, segment_id: str, batch_size: int) -> AsyncIterator[list[Member]]:
     """Every member of the version active when the export starts, in key order, a batch at a
     time (constant memory: each batch is one keyset query). Every batch reads that one
-    version, so a switch during a long export cannot mix two versions in the file."""
+    version, so a switch during a long export cannot mix two versions in the file.
+
+    Each batch is checked and read again like every version scan (server.store.version_scan),
+    and the batches must add up to the version's count: raises ScanInconsistent when they do
+    not (at the end: the batches already handed on cannot be taken back)."""
 
     async def version(tx: Tx) -> Active | None:
         return await _active(tx, segment_id)
@@ -339,20 +333,26 @@ async def member_batches(db: Db, segment_id: str, batch_size: int) -> AsyncItera
     active = await db.read_tx(version)
     if active is None:
         return
-    after: str | int | None = None
+    chain = ScanChain("member export", segment_id, active.version, active.count)
     while True:
 
-        async def batch(tx: Tx, after: str | int | None = after) -> list[Member]:
+        async def batch(tx: Tx, after: str | int | None = chain.last) -> list[Member]:
             assert active is not None
             return await _page(tx, segment_id, active.version, after, batch_size)
 
-        found = await db.read_tx(batch)
-        if not found:
-            return
-        yield found
+        async def read() -> list[Member]:
+            return await db.read_tx(batch)
+
+        async def check(found: list[Member]) -> Checked:
+            return await chain.check([m.key for m in found])
+
+        found = await checked_read("member export", segment_id, read, check)
+        chain.accept([m.key for m in found])
+        if found:
+            yield found
         if len(found) < batch_size:
+            chain.finish()
             return
-        after = found[-1].key
 
 
 async def is_member(db: Db, segment_id: str, key: str | int) -> bool:
