@@ -90,6 +90,7 @@ async def startup(ctx: dict[str, Any]) -> None:
         busy_wait_s=refresh.busy_wait_s,
         batch_size=refresh.batch_size,
         keep_versions=refresh.keep_versions,
+        gc_grace_s=refresh.gc_grace_s,
         keep_runs=refresh.keep_runs,
         source=sources_for(schema),
     )

@@ -39,6 +39,7 @@ class RefreshEnv:
     busy_wait_s: float = 300.0  # how long to wait for another run's claim before giving up
     batch_size: int = membership.BATCH_SIZE
     keep_versions: int = 10  # membership versions kept for "as of a past run"
+    gc_grace_s: float = 0.0  # GC spares versions replaced less than this long ago
     keep_runs: int = 1000  # run history kept per segment (trend, growth)
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     source: SourceFactory = member_source  # where a segment's members come from
@@ -262,7 +263,7 @@ async def _collect_garbage(env: RefreshEnv, segment_id: str) -> None:
     # Never fewer than two: a reader that bound the previous version just before the switch
     # must still find all of it.
     keep = max(env.keep_versions, 2)
-    oldest = await runs.oldest_kept_version(env.graph, segment_id, keep)
+    oldest = await runs.oldest_kept_version(env.graph, segment_id, keep, env.gc_grace_s)
     if oldest is not None:
         await membership.collect_garbage(env.graph, segment_id, oldest, env.batch_size)
     await runs.prune_runs(env.graph, segment_id, max(env.keep_runs, keep))

@@ -207,16 +207,33 @@ async def growth(
     return Growth(current=records[0]["current"], previous=records[0]["previous"], since=since)
 
 
-async def oldest_kept_version(graph: Graph, segment_id: str, keep: int) -> int | None:
-    """The version of the `keep`-th newest successful run: memberships that ended at or before
-    it are invisible to every kept version. None while fewer runs exist."""
+# The version of the `$skip + 1`-th newest successful run of segment `id`, or an older one: the
+# newest whose run finished (switched) at least `$grace` ms ago. A membership that ended at or
+# before version X is visible only to versions older than X, which every reader stopped binding
+# when X was switched: with the grace, no query that started less than `$grace` ms ago can
+# still be reading it. (Neo4j's clock, as it stamps `finishedAt`.)
+OLDEST_KEPT: LiteralString = (
+    "MATCH (r:_SegmentRun {segmentId: id, status: 'SUCCESSFUL'}) "
+    "WITH r.version AS v, r.finishedAt AS at ORDER BY v DESC "
+    "WITH collect([v, at]) AS runs, datetime() - duration({milliseconds: $grace}) AS settled "
+    "WITH runs[$skip][0] AS kept, [x IN runs WHERE x[1] <= settled | x[0]][0] AS old "
+    "WITH CASE WHEN old IS NULL OR kept IS NULL THEN null WHEN old < kept THEN old ELSE kept "
+    "  END AS oldest WHERE oldest IS NOT NULL "
+    "RETURN oldest"
+)
+
+
+async def oldest_kept_version(
+    graph: Graph, segment_id: str, keep: int, grace_s: float = 0.0
+) -> int | None:
+    """The version of the `keep`-th newest successful run, or an older one when that was
+    replaced less than `grace_s` ago: memberships that ended at or before it are invisible to
+    every kept version and to every read started within the grace. None while no run
+    qualifies."""
     records = await graph.read(
-        "MATCH (r:_SegmentRun {segmentId: $id, status: 'SUCCESSFUL'}) "
-        "RETURN r.version AS v ORDER BY r.version DESC SKIP $skip LIMIT 1",
-        id=segment_id,
-        skip=keep - 1,
+        "WITH $id AS id " + OLDEST_KEPT, id=segment_id, skip=keep - 1, grace=round(grace_s * 1000)
     )
-    return int(records[0]["v"]) if records else None
+    return int(records[0]["oldest"]) if records else None
 
 
 async def prune_runs(graph: Graph, segment_id: str, keep: int) -> int:
