@@ -153,8 +153,10 @@ async def main() -> None:
         finally:
             await driver.close()
     mode = f"deferred {args.grace:g} s" if args.gc == "deferred" else args.gc
-    print(f"gc {mode}: {tally.reads} whole reads, {len(tally.wrong)} wrong, "
-          f"{tally.collected:,} memberships collected, load {os.getloadavg()[0]:.1f}")
+    print(
+        f"gc {mode}: {tally.reads} whole reads, {len(tally.wrong)} wrong, "
+        f"{tally.collected:,} memberships collected, load {os.getloadavg()[0]:.1f}"
+    )
 
 
 if __name__ == "__main__":
