@@ -102,8 +102,10 @@ async def checked_read(
         version, problem = await check(result)
         if problem is None:
             return result
+        # The fields as `extra` for a structured handler, and in the text for a plain one.
         log.warning(
-            "version scan read again",
+            "version scan read again: %s of segment %s, version %s, attempt %d: %s (%s)",
+            what, segment_id, version, attempt, problem.reason, problem.detail,
             extra={"scan": what, "segmentId": segment_id, "version": version,
                    "attempt": attempt, "reason": problem.reason, "detail": problem.detail},
         )  # fmt: skip
@@ -191,7 +193,8 @@ class ScanChain:
         if self.count is not None and self.total != self.count:
             problem = ScanProblem("count", f"{self.total} keys in {self._pages} pages, "
                                            f"the version holds {self.count}")  # fmt: skip
-            log.warning("version scan wrong at its end",
+            log.warning("version scan wrong at its end: %s of segment %s, version %s: %s",
+                        self.what, self.segment_id, self.version, problem.detail,
                         extra={"scan": self.what, "segmentId": self.segment_id,
                                "version": self.version, "reason": problem.reason,
                                "detail": problem.detail})  # fmt: skip
