@@ -69,13 +69,15 @@ def judge(expected: Memberships, keys: list[Any]) -> str | None:
             f"{len(seen - closest)} foreign, ordered={keys == sorted(keys)}")  # fmt: skip
 
 
-async def reader(db: Db, expected: Memberships, stop: asyncio.Event, tally: Tally) -> None:
+async def reader(
+    db: Db, expected: Memberships, stop: asyncio.Event, tally: Tally, profiles: bool
+) -> None:
     limit = len(expected.a) + len(expected.b) + 1
+    # The API's whole member page, keys only or with every property of the profile as the
+    # atomicity test reads it (a longer query).
+    query = _PAGE_QUERIES[False, "all" if profiles else "none"]
     while not stop.is_set():
-        # The API's whole member page with every property of the profile, as the atomicity
-        # test reads it (the scan and the profile reads both take their time).
-        found = await db.read(_PAGE_QUERIES[False, "all"], id=SEGMENT, after=None, limit=limit,
-                              columns=[])  # fmt: skip
+        found = await db.read(query, id=SEGMENT, after=None, limit=limit, columns=[])
         keys = [r["key"] for r in found[0]["page"]] if found else []
         tally.reads += 1
         if (problem := judge(expected, keys)) is not None:
@@ -108,7 +110,8 @@ async def stress(args: argparse.Namespace, graph: Graph, db: Db) -> Tally:
         await refresh_segment(env, SEGMENT, "MANUAL")
     print(f"warm: {run + 1} refreshes, {await count_rows(graph):,} rows", flush=True)
     tally, stop = Tally(), asyncio.Event()
-    readers = [asyncio.create_task(reader(db, expected, stop, tally)) for _ in range(args.readers)]
+    readers = [asyncio.create_task(reader(db, expected, stop, tally, args.profiles))
+               for _ in range(args.readers)]  # fmt: skip
     deadline = time.monotonic() + args.seconds
     try:
         while time.monotonic() < deadline:
@@ -138,6 +141,7 @@ async def main() -> None:
     parser.add_argument("--readers", type=int, default=6)
     parser.add_argument("--keep", type=int, default=10, help="versions kept (--gc now, deferred)")
     parser.add_argument("--warmup", type=int, default=10, help="refreshes before reads start")
+    parser.add_argument("--profiles", action="store_true", help="read profiles with the keys")
     args = parser.parse_args()
     settings = Settings()
     auth = (settings.neo4j_user, settings.neo4j_password)
@@ -153,8 +157,10 @@ async def main() -> None:
         finally:
             await driver.close()
     mode = f"deferred {args.grace:g} s" if args.gc == "deferred" else args.gc
+    what = "with profiles" if args.profiles else "keys only"
     print(
-        f"gc {mode}: {tally.reads} whole reads, {len(tally.wrong)} wrong, "
+        f"gc {mode} (keep {args.keep}, {args.customers:,} customers, {args.readers} readers, "
+        f"{what}): {tally.reads} whole reads, {len(tally.wrong)} wrong, "
         f"{tally.collected:,} memberships collected, load {os.getloadavg()[0]:.1f}"
     )
 
