@@ -91,6 +91,7 @@ async def startup(ctx: dict[str, Any]) -> None:
         batch_size=refresh.batch_size,
         write_in_flight=refresh.write_in_flight,
         keep_versions=refresh.keep_versions,
+        gc_grace_s=refresh.gc_grace_s,
         keep_runs=refresh.keep_runs,
         source=sources_for(schema),
     )

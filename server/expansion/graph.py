@@ -1,8 +1,8 @@
 """Everything expansions read from or write to Neo4j.
 
-Memberships are read through the (segmentId, key) index with the segment's active version
-bound once (as server.refresh.sources does); feature rows with the schema-printed query of
-server.features.cypher; the run's summary is one `:_ExpansionModel {segmentId}` node.
+Memberships are read by the checked version scan (server.store.version_scan); feature rows
+with the schema-printed query of server.features.cypher; the run's summary is one
+`:_ExpansionModel {segmentId}` node.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from graph_schema import Attribute, Entity, GraphSchema, quote_identifier
 from server.features.batches import Columns, read_rows_async
 from server.features.plan import FeaturePlan
 from server.refresh.graph import Graph, compiled, rows, with_identifiers
+from server.store.version_scan import version_keys
 
 Key = str | int
 Floats = npt.NDArray[np.float64]
@@ -31,19 +32,11 @@ class Reader(Protocol):
     async def read(self, query: LiteralString, **params: Any) -> list[Record]: ...
 
 
-_MEMBERS: LiteralString = (
-    "MATCH (s:_Segment {id: $id}) WITH s.activeVersion AS v "
-    "CALL (v) { MATCH ()-[m:_MEMBER]->() USING INDEX m:_MEMBER(segmentId, key) "
-    "  WHERE m.segmentId = $id AND m.key IS NOT NULL "
-    "  AND m.since <= v AND (m.until IS NULL OR m.until > v) RETURN collect(m.key) AS keys } "
-    "RETURN keys"
-)
-
-
 async def segment_members(graph: Reader, segment_id: str) -> list[Key] | None:
-    """The active members' keys, sorted; None when the segment does not exist."""
-    found = await graph.read(_MEMBERS, id=segment_id)
-    return sorted(found[0]["keys"]) if found else None
+    """The active members' keys, sorted; None when the segment does not exist. Read by the
+    checked version scan: raises ScanInconsistent (see server.store.version_scan)."""
+    found = await version_keys(graph, segment_id, what="expansion source")
+    return None if found is None else sorted(found.keys)  # Python's order, as before
 
 
 async def profile_keys(graph: Graph, profile: Entity) -> list[Key]:

@@ -15,6 +15,9 @@ class RefreshSettings(BaseSettings):
     batch_size: int = 10_000
     write_in_flight: int = 1  # membership write transactions a run keeps going at once
     keep_versions: int = 10  # membership versions kept for "as of a past run"
+    # Garbage collection spares memberships of versions replaced less than this long ago
+    # (see server.refresh.runs.oldest_kept_version).
+    gc_grace_s: float = 0.0
     keep_runs: int = 1000  # run history kept per segment (trend, growth)
     job_timeout_s: int = 3600
     pass_timeout_s: int = 6 * 3600

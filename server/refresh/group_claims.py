@@ -19,6 +19,7 @@ from typing import Any, LiteralString
 
 from server.refresh.graph import Graph, Tx, rows, with_identifiers
 from server.refresh.records import Claim, Diff, MemberQuery, RunStatus
+from server.refresh.runs import OLDEST_KEPT
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,17 +205,22 @@ def _claim_rows(claims: Sequence[Claim]) -> list[dict[str, Any]]:
             for c in sorted(claims, key=lambda c: c.segment_id)]  # fmt: skip
 
 
-async def collect_garbage(graph: Graph, segment_ids: Sequence[str], *, keep_versions: int,
-                          keep_runs: int, batch_size: int) -> int:  # fmt: skip
+async def collect_garbage(
+    graph: Graph, segment_ids: Sequence[str], *, keep_versions: int, keep_runs: int,
+    batch_size: int, grace_s: float = 0.0,
+) -> int:  # fmt: skip
     """What `refresh_segment` collects after a switch, for many segments in one transaction:
     memberships invisible to every kept version (the `keep_versions`-th newest successful run's
-    and older) and runs beyond the newest `keep_runs`. Returns the memberships deleted; a
-    segment with more than `batch_size` of them to go is collected again."""
+    and older) and to every version replaced less than `grace_s` ago (see
+    `runs.oldest_kept_version`), and runs beyond the newest `keep_runs`. Returns the
+    memberships deleted; a segment with more than `batch_size` of them to go is collected
+    again."""
     total, ids = 0, sorted(segment_ids)
     while ids:
 
         async def work(tx: Tx, ids: list[str] = ids) -> tuple[int, list[str]]:
-            found = await rows(tx, _GARBAGE, ids=ids, skip=keep_versions - 1, limit=batch_size)
+            found = await rows(tx, _GARBAGE, ids=ids, skip=keep_versions - 1, limit=batch_size,
+                               grace=round(grace_s * 1000))  # fmt: skip
             await rows(tx, _PRUNE_RUNS, ids=ids, keep=keep_runs)
             again = [r["id"] for r in found if int(r["n"]) >= batch_size]
             return sum(int(r["n"]) for r in found), again
@@ -225,9 +231,7 @@ async def collect_garbage(graph: Graph, segment_ids: Sequence[str], *, keep_vers
 
 
 _GARBAGE: LiteralString = (
-    "UNWIND $ids AS id CALL (id) { "
-    "  MATCH (r:_SegmentRun {segmentId: id, status: 'SUCCESSFUL'}) "
-    "  RETURN r.version AS oldest ORDER BY oldest DESC SKIP $skip LIMIT 1 } "
+    "UNWIND $ids AS id CALL (id) { " + OLDEST_KEPT + " } "
     "CALL (id, oldest) { "
     "  MATCH ()-[m:_MEMBER]->() WHERE m.segmentId = id AND m.until <= oldest "
     "  WITH m LIMIT $limit DELETE m RETURN count(*) AS n } "

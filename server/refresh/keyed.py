@@ -308,7 +308,7 @@ async def _collect_garbage(env: RefreshEnv, segment_ids: list[str], keep: int) -
     try:
         await group_claims.collect_garbage(
             env.graph, segment_ids, keep_versions=keep, keep_runs=max(env.keep_runs, keep),
-            batch_size=env.batch_size,
+            batch_size=env.batch_size, grace_s=env.gc_grace_s,
         )  # fmt: skip
     except Exception as exc:
         if is_transient(exc):

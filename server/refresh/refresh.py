@@ -40,6 +40,7 @@ class RefreshEnv:
     batch_size: int = membership.BATCH_SIZE
     write_in_flight: int = 1  # membership write transactions at once (membership.write_diff)
     keep_versions: int = 10  # membership versions kept for "as of a past run"
+    gc_grace_s: float = 0.0  # GC spares versions replaced less than this long ago
     keep_runs: int = 1000  # run history kept per segment (trend, growth)
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     source: SourceFactory = member_source  # where a segment's members come from
@@ -168,7 +169,12 @@ def is_transient(exc: Exception) -> bool:
     from neo4j.exceptions import ServiceUnavailable, SessionExpired, TransientError
     from redis.exceptions import ConnectionError as RedisConnectionError
 
-    transient = (ServiceUnavailable, SessionExpired, TransientError, RedisConnectionError)
+    from server.store.version_scan import ScanInconsistent
+
+    # A version scan that kept reading wrong (server.store.version_scan) passes with time: the
+    # run is queued again rather than failed, and never writes a diff of a wrong read.
+    transient = (ServiceUnavailable, SessionExpired, TransientError, RedisConnectionError,
+                 ScanInconsistent)  # fmt: skip
     return isinstance(exc, (*transient, OSError))
 
 
@@ -259,7 +265,7 @@ async def _collect_garbage(env: RefreshEnv, segment_id: str) -> None:
     # Never fewer than two: a reader that bound the previous version just before the switch
     # must still find all of it.
     keep = max(env.keep_versions, 2)
-    oldest = await runs.oldest_kept_version(env.graph, segment_id, keep)
+    oldest = await runs.oldest_kept_version(env.graph, segment_id, keep, env.gc_grace_s)
     if oldest is not None:
         await membership.collect_garbage(env.graph, segment_id, oldest, env.batch_size)
     await runs.prune_runs(env.graph, segment_id, max(env.keep_runs, keep))

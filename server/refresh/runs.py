@@ -18,6 +18,7 @@ from neo4j import Record
 
 from server.refresh.graph import Graph, Tx, rows
 from server.refresh.records import Growth, RunRecord, RunStatus, TrendPoint
+from server.store.version_scan import Checked, check_keys, checked_read
 
 
 def _native(value: Any) -> Any:
@@ -126,13 +127,38 @@ _PAGE_END: LiteralString = "RETURN m.key AS key ORDER BY m.segmentId, m.key LIMI
 async def members_as_of(
     graph: Graph, segment_id: str, version: int, first: int = 100, after: Any = None
 ) -> list[Any]:
-    """Member keys of version `version` (any kept run's, or the active one), keyset-paged."""
+    """Member keys of version `version` (any kept run's, or the active one), keyset-paged,
+    checked like every version scan (server.store.version_scan). Raises ScanInconsistent."""
     if after is None:  # a separate form: `$after IS NULL OR ...` defeats the index hint
         query: LiteralString = _PAGE_MATCH + "AND m.key IS NOT NULL " + _PAGE_END
     else:
         query = _PAGE_MATCH + "AND m.key > $after " + _PAGE_END
-    records = await graph.read(query, id=segment_id, version=version, first=first, after=after)
-    return [r["key"] for r in records]
+
+    async def read() -> list[Any]:
+        records = await graph.read(query, id=segment_id, version=version, first=first,
+                                   after=after)  # fmt: skip
+        return [r["key"] for r in records]
+
+    async def check(keys: list[Any]) -> Checked:
+        # Only a page holding the whole version can be held to the version's count (a run's
+        # `memberCount`; none is kept for a version a manual edit wrote).
+        whole = after is None and len(keys) < first
+        count = await _version_count(graph, segment_id, version) if whole else None
+        return version, check_keys(keys, after=after, count=count)
+
+    return await checked_read("members as of a run", segment_id, read, check)
+
+
+async def _version_count(graph: Graph, segment_id: str, version: int) -> int | None:
+    found = await graph.read(
+        "MATCH (s:_Segment {id: $id}) "
+        "OPTIONAL MATCH (r:_SegmentRun {segmentId: $id, version: $v, status: 'SUCCESSFUL'}) "
+        "RETURN CASE WHEN coalesce(s.activeVersion, 0) = $v THEN s.memberCount "
+        "  ELSE r.memberCount END AS n LIMIT 1",
+        id=segment_id, v=version,
+    )  # fmt: skip
+    n = found[0]["n"] if found else None
+    return None if n is None else int(n)
 
 
 async def active_version(graph: Graph, segment_id: str) -> int | None:
@@ -181,16 +207,33 @@ async def growth(
     return Growth(current=records[0]["current"], previous=records[0]["previous"], since=since)
 
 
-async def oldest_kept_version(graph: Graph, segment_id: str, keep: int) -> int | None:
-    """The version of the `keep`-th newest successful run: memberships that ended at or before
-    it are invisible to every kept version. None while fewer runs exist."""
+# The version of the `$skip + 1`-th newest successful run of segment `id`, or an older one: the
+# newest whose run finished (switched) at least `$grace` ms ago. A membership that ended at or
+# before version X is visible only to versions older than X, which every reader stopped binding
+# when X was switched: with the grace, no query that started less than `$grace` ms ago can
+# still be reading it. (Neo4j's clock, as it stamps `finishedAt`.)
+OLDEST_KEPT: LiteralString = (
+    "MATCH (r:_SegmentRun {segmentId: id, status: 'SUCCESSFUL'}) "
+    "WITH r.version AS v, r.finishedAt AS at ORDER BY v DESC "
+    "WITH collect([v, at]) AS runs, datetime() - duration({milliseconds: $grace}) AS settled "
+    "WITH runs[$skip][0] AS kept, [x IN runs WHERE x[1] <= settled | x[0]][0] AS old "
+    "WITH CASE WHEN old IS NULL OR kept IS NULL THEN null WHEN old < kept THEN old ELSE kept "
+    "  END AS oldest WHERE oldest IS NOT NULL "
+    "RETURN oldest"
+)
+
+
+async def oldest_kept_version(
+    graph: Graph, segment_id: str, keep: int, grace_s: float = 0.0
+) -> int | None:
+    """The version of the `keep`-th newest successful run, or an older one when that was
+    replaced less than `grace_s` ago: memberships that ended at or before it are invisible to
+    every kept version and to every read started within the grace. None while no run
+    qualifies."""
     records = await graph.read(
-        "MATCH (r:_SegmentRun {segmentId: $id, status: 'SUCCESSFUL'}) "
-        "RETURN r.version AS v ORDER BY r.version DESC SKIP $skip LIMIT 1",
-        id=segment_id,
-        skip=keep - 1,
+        "WITH $id AS id " + OLDEST_KEPT, id=segment_id, skip=keep - 1, grace=round(grace_s * 1000)
     )
-    return int(records[0]["v"]) if records else None
+    return int(records[0]["oldest"]) if records else None
 
 
 async def prune_runs(graph: Graph, segment_id: str, keep: int) -> int:

@@ -24,6 +24,7 @@ from server.refresh.graph import Graph
 from server.refresh.progress import ReportPhase, ignore_phase
 from server.refresh.records import MemberQuery, SegmentInfo, SplitSpec
 from server.splits.buckets import bucket_of, in_ranges
+from server.store.version_scan import version_keys
 
 
 class MemberSource(Protocol):
@@ -76,16 +77,9 @@ class CypherSource:
 
 
 # The parent's version is bound once before its memberships are read (reads are read-committed:
-# a version re-read per row could change under a concurrent switch), and the (segmentId, key)
-# index is scanned like the API's readers do: a scan of the (segmentId, until) index can miss a
-# membership whose `until` a concurrent refresh moves.
-_PARENT_MEMBERS: LiteralString = (
-    "MATCH (s:_Segment {id: $id}) WITH s.activeVersion AS v "
-    "CALL (v) { MATCH ()-[m:_MEMBER]->() USING INDEX m:_MEMBER(segmentId, key) "
-    "  WHERE m.segmentId = $id AND m.key IS NOT NULL "
-    "  AND m.since <= v AND (m.until IS NULL OR m.until > v) RETURN collect(m.key) AS keys } "
-    "RETURN keys"
-)
+# a version re-read per row could change under a concurrent switch). The whole parent is read
+# by the checked version scan (server.store.version_scan); a keyed read seeks each key once and
+# has nothing to check (no order, and the count of the keys asked is not known).
 _PARENT_MEMBERS_AMONG: LiteralString = (
     "MATCH (s:_Segment {id: $id}) WITH s.activeVersion AS v "
     "CALL (v) { UNWIND $keys AS k MATCH ()-[m:_MEMBER {segmentId: $id, key: k}]->() "
@@ -101,13 +95,15 @@ class SplitSource:
     async def select(
         self, graph: Graph, keys: list[Any] | None, report: ReportPhase = ignore_phase
     ) -> set[Any]:
-        """Raises DefinitionError when the parent segment no longer exists."""
+        """Raises DefinitionError when the parent segment no longer exists, ScanInconsistent."""
         parent = self.split.parent_id
         if keys is None:
-            found = await graph.read(_PARENT_MEMBERS, id=parent)
+            whole = await version_keys(graph, parent, what="split parent")
+            found = None if whole is None else whole.keys
         else:
-            found = await graph.read(_PARENT_MEMBERS_AMONG, id=parent, keys=keys)
-        if not found:
+            among = await graph.read(_PARENT_MEMBERS_AMONG, id=parent, keys=keys)
+            found = among[0]["keys"] if among else None
+        if found is None:
             raise DefinitionError(f"the split's parent segment {parent} no longer exists")
         seed, ranges = self.split.seed, self.split.ranges
-        return {k for k in found[0]["keys"] if in_ranges(bucket_of(seed, k), ranges)}
+        return {k for k in found if in_ranges(bucket_of(seed, k), ranges)}

@@ -11,11 +11,9 @@ is the active version's size, set with every switch (refresh runs and manual edi
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import pairwise
 from typing import Any, LiteralString
 
 from neo4j import Record
@@ -28,15 +26,7 @@ from server.store.db import Db, Tx, rows
 from server.store.pages import decode_cursor, encode_cursor
 from server.store.records import Member, Page, SegmentRecord
 from server.store.segments import AS_SEGMENT, NotFound, to_segment
-
-log = logging.getLogger("segments.store")
-
-# Reads are read-committed, not snapshots. A long page scan racing garbage collection and the
-# writes that reuse the relationship ids it frees was seen to return one member twice and miss
-# another (tests/reliability/test_refresh_atomicity.py, long mode: 2 of 22,580 reads, all whole
-# versions read in one page). A page is therefore checked -- keys strictly increasing and, when it
-# holds the whole version, as many as the version's count -- and read again when it is not.
-PAGE_READS = 5
+from server.store.version_scan import Checked, ScanChain, check_keys, checked_read
 
 # A page walks the (segmentId, key) index in order and stops after `first` rows (the same
 # plan as the refresh engine's `runs._PAGE_MATCH`, which reads keys only; this one also needs
@@ -177,7 +167,7 @@ async def list_members(
     """Members of the active version in key order, one version per page whatever switches
     meanwhile (the version is read first and passed on). Each member carries all the
     profile's properties, or with `columns` only those (none for an empty sequence).
-    Raises InvalidCursor."""
+    Raises InvalidCursor, ScanInconsistent."""
     scope = f"members:{segment_id}"
     pos = decode_cursor(scope, after) if after else None
     kind = "all" if columns is None else "columns" if columns else "none"
@@ -246,25 +236,27 @@ async def _checked_read(
     db: Db, query: LiteralString, params: dict[str, Any], first: int, first_page: bool,
     columns_of: Callable[[Record], Sequence[str] | None],
 ) -> tuple[Record, list[Member]] | None:  # fmt: skip
-    """The one record of a page query and its members, read again (up to PAGE_READS times)
-    while the page fails its check; None when the segment does not exist."""
-    for attempt in range(1, PAGE_READS + 1):
+    """The one record of a page query and its members, checked like every version scan
+    (server.store.version_scan: keys in order after the cursor; a page holding the whole
+    version as many as the version's count) and read again while it fails; None when the
+    segment does not exist."""
+
+    async def read() -> Record | None:
         records = await db.read(query, **params)
-        if not records:
-            return None
-        record = records[0]
-        columns = columns_of(record)
-        found = [_member(r, columns) for r in record["page"]]
-        total = record["n"]
-        whole = first_page and len(found) <= first
-        if _consistent(found, total if whole else None):
-            break
-        log.warning(
-            "member page of segment %s, version %s, read again (attempt %d): %d rows, count %s, "
-            "keys out of order or not the version's count", params["id"], record["v"], attempt,
-            len(found), total,
-        )  # fmt: skip
-    return record, found
+        return records[0] if records else None
+
+    async def check(record: Record | None) -> Checked:
+        if record is None:
+            return None, None
+        whole = first_page and len(record["page"]) <= first
+        keys = [r["key"] for r in record["page"]]
+        return record["v"], check_keys(keys, after=params["after"],
+                                       count=record["n"] if whole else None)  # fmt: skip
+
+    record = await checked_read("member page", params["id"], read, check)
+    if record is None:
+        return None
+    return record, [_member(r, columns_of(record)) for r in record["page"]]
 
 
 async def _as_page(
@@ -284,12 +276,6 @@ async def _as_page(
         has_next=len(found) > first,
         total=total,
     )
-
-
-def _consistent(found: Sequence[Member], count: int | None) -> bool:
-    """Keys strictly increasing (the page's order), and `count` of them when it is given."""
-    ordered = all(a.key < b.key for a, b in pairwise(found))  # type: ignore[operator]
-    return ordered and (count is None or len(found) == count)
 
 
 @dataclass(frozen=True, slots=True)
@@ -404,7 +390,11 @@ async def remove_members(
 async def member_batches(db: Db, segment_id: str, batch_size: int) -> AsyncIterator[list[Member]]:
     """Every member of the version active when the export starts, in key order, a batch at a
     time (constant memory: each batch is one keyset query). Every batch reads that one
-    version, so a switch during a long export cannot mix two versions in the file."""
+    version, so a switch during a long export cannot mix two versions in the file.
+
+    Each batch is checked and read again like every version scan (server.store.version_scan),
+    and the batches must add up to the version's count: raises ScanInconsistent when they do
+    not (at the end: the batches already handed on cannot be taken back)."""
 
     async def version(tx: Tx) -> Active | None:
         return await _active(tx, segment_id)
@@ -412,20 +402,26 @@ async def member_batches(db: Db, segment_id: str, batch_size: int) -> AsyncItera
     active = await db.read_tx(version)
     if active is None:
         return
-    after: str | int | None = None
+    chain = ScanChain("member export", segment_id, active.version, active.count)
     while True:
 
-        async def batch(tx: Tx, after: str | int | None = after) -> list[Member]:
+        async def batch(tx: Tx, after: str | int | None = chain.last) -> list[Member]:
             assert active is not None
             return await _page(tx, segment_id, active.version, after, batch_size)
 
-        found = await db.read_tx(batch)
-        if not found:
-            return
-        yield found
+        async def read() -> list[Member]:
+            return await db.read_tx(batch)
+
+        async def check(found: list[Member]) -> Checked:
+            return await chain.check([m.key for m in found])
+
+        found = await checked_read("member export", segment_id, read, check)
+        chain.accept([m.key for m in found])
+        if found:
+            yield found
         if len(found) < batch_size:
+            chain.finish()
             return
-        after = found[-1].key
 
 
 async def is_member(db: Db, segment_id: str, key: str | int) -> bool:

@@ -8,29 +8,40 @@ from dataclasses import dataclass
 from typing import Any, LiteralString
 
 import numpy as np
+from neo4j import Record
 
 from server.store.db import Db
+from server.store.version_scan import Checked, ScanProblem, check_keys, checked_read
 
 # One record per segment, the ids of its members' profile nodes in one list: the driver decodes
 # a list of integers far faster than a record per membership, and numpy counts the
 # combinations. The memberships are found by expanding from the segment node (every _MEMBER
 # starts at its segment), cheaper than seeking the (segmentId, key) index (bench/expansion/
 # overlap: x1.3-x2.3 over grouping per profile node in Cypher). Node ids are only compared within
-# this one read, never kept.
+# this one read, never kept. The expansion reads a version like the index scan does, so each
+# list is checked like one (server.store.version_scan): ids distinct (in no order) and as many
+# as the version's count.
 MEMBER_NODES: LiteralString = (
     "UNWIND range(0, size($ids) - 1) AS i "
-    "MATCH (s:_Segment {id: $ids[i]}) WITH i, s, s.activeVersion AS v "
+    "MATCH (s:_Segment {id: $ids[i]}) WITH i, s, s.activeVersion AS v, s.memberCount AS n "
     "CALL (s, v) { "
     "  MATCH (s)-[m:_MEMBER]->(p) WHERE m.since <= v AND (m.until IS NULL OR m.until > v) "
     "  RETURN collect(id(p)) AS nodes "
     "} "
-    "RETURN i, nodes"
+    "RETURN i, v, n, nodes"
+)
+# The versions (and their counts) a breakdown reads, bound first and passed on.
+VERSIONS: LiteralString = (
+    "UNWIND range(0, size($ids) - 1) AS i MATCH (s:_Segment {id: $ids[i]}) "
+    "RETURN i, coalesce(s.activeVersion, 0) AS v, s.memberCount AS n"
 )
 # With a breakdown, grouped by profile node in Cypher (the combination as a bit mask), so the
-# attribute is read once per profile, not once per membership.
+# attribute is read once per profile, not once per membership. A membership read twice would
+# add its bit twice (a carry into another segment's bit, or past the last); one missed lowers
+# its segment's total: `_breakdown_problem` checks both against the versions' counts.
 OVERLAP_BY_VALUE: LiteralString = (
     "UNWIND range(0, size($ids) - 1) AS i "
-    "MATCH (s:_Segment {id: $ids[i]}) WITH i, s.id AS id, s.activeVersion AS v "
+    "WITH i, $ids[i] AS id, $versions[i] AS v "
     "CALL (id, v) { "
     "  MATCH ()-[m:_MEMBER]->(p) USING INDEX m:_MEMBER(segmentId, key) "
     "  WHERE m.segmentId = id AND m.key IS NOT NULL "
@@ -55,14 +66,56 @@ class OverlapCount:
 
 async def overlap_counts(db: Db, ids: list[str], attribute: str | None) -> list[OverlapCount]:
     """Profiles in exactly each combination of the segments `ids` (positions into it); per
-    value of `attribute` (a schema-validated property name) when given."""
+    value of `attribute` (a schema-validated property name) when given.
+    Raises ScanInconsistent (see server.store.version_scan)."""
+    what = "overlap of " + ", ".join(ids)
     if attribute is not None:
-        found = await db.read(OVERLAP_BY_VALUE, ids=ids, attribute=attribute)
-        return [OverlapCount(_positions(r["mask"]), r["value"], r["n"]) for r in found]
+
+        async def by_value() -> tuple[Versions, list[Record]]:
+            return await _by_value(db, ids, attribute)
+
+        found = await checked_read(what, ids[0] if ids else "", by_value, _breakdown_problem)
+        return [OverlapCount(_positions(r["mask"]), r["value"], r["n"]) for r in found[1]]
     nodes: list[list[int]] = [[] for _ in ids]  # a segment gone meanwhile has no members
-    for r in await db.read(MEMBER_NODES, ids=ids):
+
+    async def read() -> list[Record]:
+        return await db.read(MEMBER_NODES, ids=ids)
+
+    async def check(found: list[Record]) -> Checked:
+        for r in found:
+            if problem := check_keys(r["nodes"], count=r["n"], ordered=False):
+                return r["v"], ScanProblem(problem.reason, f"{ids[r['i']]}: {problem.detail}")
+        return None, None
+
+    for r in await checked_read(what, ids[0] if ids else "", read, check):
         nodes[r["i"]] = r["nodes"]
     return [OverlapCount(combo, None, n) for combo, n in combination_counts(nodes).items()]
+
+
+Versions = list[tuple[int, int | None]]  # per position: (version, its count or None)
+
+
+async def _by_value(db: Db, ids: list[str], attribute: str) -> tuple[Versions, list[Record]]:
+    found = {r["i"]: (int(r["v"]), r["n"]) for r in await db.read(VERSIONS, ids=ids)}
+    # A segment gone meanwhile reads as version 0 (no memberships) with no count to check.
+    versions = [found.get(i, (0, None)) for i in range(len(ids))]
+    bound = [v for v, _ in versions]
+    return versions, await db.read(OVERLAP_BY_VALUE, ids=ids, versions=bound, attribute=attribute)
+
+
+async def _breakdown_problem(read: tuple[Versions, list[Record]]) -> Checked:
+    versions, found = read
+    totals = [0] * len(versions)
+    for r in found:
+        if r["mask"] >= 1 << len(versions):
+            return None, ScanProblem("duplicate", f"combination mask {r['mask']} out of range")
+        for i in _positions(r["mask"]):
+            totals[i] += r["n"]
+    for i, (version, count) in enumerate(versions):
+        if count is not None and totals[i] != count:
+            return version, ScanProblem("count", f"segment {i}: {totals[i]} members, the "
+                                                 f"version holds {count}")  # fmt: skip
+    return None, None
 
 
 def combination_counts(members: list[list[int]]) -> dict[tuple[int, ...], int]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import logging
 import os
 import random
 import statistics
@@ -62,6 +63,22 @@ WORKER_ENV = {
 class Reads:
     done: int = 0
     bad: list[str] = field(default_factory=list)
+
+
+class ReReads(logging.Handler):
+    """Counts the version scan's re-reads in this process (the readers' member pages)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
+def _worker_re_reads(workers: list[processes.Process]) -> int:
+    """The version scan's re-reads logged by the workers (their refreshes' base reads)."""
+    return sum(w.log.read_text(errors="replace").count("version scan read again") for w in workers)
 
 
 def _slice(keys: tuple[str, ...], after: str | None, first: int) -> list[str]:
@@ -155,6 +172,9 @@ async def test_killed_workers_never_show_a_partial_version_and_every_refresh_con
     rng = random.Random(8)
     killed = set(rng.sample(range(1, REFRESHES + 1), REFRESHES // 2))
     worker = processes.start(["worker"], WORKER_ENV)
+    workers = [worker]
+    re_reads = ReReads()
+    logging.getLogger("segments.version_scan").addHandler(re_reads)
     stop, reads = asyncio.Event(), Reads()
     recoveries: list[float] = []
     durations: list[float] = []
@@ -176,6 +196,7 @@ async def test_killed_workers_never_show_a_partial_version_and_every_refresh_con
                 worker.kill()
                 await asyncio.sleep(WORKER_TTL_S + 0.5)  # a supervisor's restart delay
                 worker = processes.start(["worker"], WORKER_ENV)
+                workers.append(worker)
             if not await _converged(graph, version, started + CONVERGE_S):
                 lost.append(run)
                 break
@@ -186,12 +207,18 @@ async def test_killed_workers_never_show_a_partial_version_and_every_refresh_con
         stop.set()
         await asyncio.gather(*readers, return_exceptions=True)
         worker.stop()
+        logging.getLogger("segments.version_scan").removeHandler(re_reads)
     orphans = await _orphans(graph, expected)
 
     runs_done = len(durations) + len(recoveries)
     sizes = f"{len(expected.a):,} / {len(expected.b):,} members"
-    record("Refresh atomicity", f"partial or mixed reads (8 readers; {sizes})", reads.done,
-           f"{len(reads.bad)} of {reads.done:,} reads", "0", not reads.bad)  # fmt: skip
+    share = "" if WHOLE_READS == 0.05 else f"; whole reads at {WHOLE_READS:.0%}"
+    if grace := os.environ.get("REFRESH_GC_GRACE_S"):  # the workers inherit it
+        share += f"; GC grace {grace} s"
+    checked = (f"{len(reads.bad)} of {reads.done:,} reads; version scans read again: "
+               f"{re_reads.count} by readers, {_worker_re_reads(workers)} by workers")  # fmt: skip
+    record("Refresh atomicity", f"partial or mixed reads (8 readers; {sizes}{share})", reads.done,
+           checked, "0", not reads.bad)  # fmt: skip
     typical, worst = statistics.median(durations or [0.0]), max(recoveries, default=0.0)
     record("Refresh atomicity", f"refreshes converged ({len(killed)} with the worker SIGKILLed)",
            REFRESHES, f"{runs_done}/{REFRESHES}; a run takes {typical:.1f} s (median), a killed "
@@ -210,7 +237,7 @@ async def _orphans(graph: Graph, expected: Memberships) -> list[str]:
     versions that do not read as one of the two definitions."""
     props = (await graph.read("MATCH (s:_Segment {id: $id}) RETURN s", id=SEGMENT))[0]["s"]
     active = int(props["activeVersion"])
-    oldest = await runs.oldest_kept_version(graph, SEGMENT, KEEP_VERSIONS) or 0
+    oldest = await runs.oldest_kept_version(graph, SEGMENT, KEEP_VERSIONS, await _grace(graph)) or 0
     found = await graph.read(
         "MATCH ()-[m:_MEMBER]->() WHERE m.segmentId = $id "
         "RETURN sum(CASE WHEN m.since > $active THEN 1 ELSE 0 END) AS beyond, "
@@ -235,3 +262,17 @@ async def _orphans(graph: Graph, expected: Memberships) -> list[str]:
         if members != set(expected.of(row["text"])):
             problems.append(f"version {row['v']} holds {len(members)} members")
     return problems
+
+
+async def _grace(graph: Graph) -> float:
+    """The workers' GC grace (REFRESH_GC_GRACE_S) as it stood at the last switch, when the last
+    collection ran: versions replaced within it since then are rightly still there."""
+    grace = float(os.environ.get("REFRESH_GC_GRACE_S") or 0)
+    if not grace:
+        return 0.0
+    found = await graph.read(
+        "MATCH (r:_SegmentRun {segmentId: $id, status: 'SUCCESSFUL'}) "
+        "RETURN (datetime().epochMillis - max(r.finishedAt).epochMillis) / 1000.0 AS since",
+        id=SEGMENT,
+    )
+    return grace + float(found[0]["since"])
