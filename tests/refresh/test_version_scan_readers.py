@@ -14,7 +14,7 @@ from server.refresh.graph import Graph, rows
 from server.refresh.records import RunStatus
 from server.refresh.refresh import RefreshEnv, refresh_segment
 from server.store import Db
-from server.store.members import list_members, member_batches
+from server.store.members import list_members, member_batches, segment_with_members
 from server.store.overlap import overlap_counts
 from server.store.version_scan import ScanInconsistent, version_keys
 from tests.refresh.helpers import add_people, make_segment, members_with, set_definition
@@ -98,6 +98,8 @@ async def test_a_version_read_wrong_fails_every_reader(two_versions: Graph) -> N
         await segment_members(graph, "s")
     with pytest.raises(ScanInconsistent):
         await list_members(db, "s", 1000, None)
+    with pytest.raises(ScanInconsistent):  # the API's segment and its page in one query
+        await segment_with_members(db, "s", 1000, None, None)
     with pytest.raises(ScanInconsistent):
         [b async for b in member_batches(db, "s", 25)]
     with pytest.raises(ScanInconsistent):
