@@ -60,7 +60,7 @@ def before_text(entity: Entity) -> str:
         f"p.{q(a.FACTOR_LOG_ODDS)} = row.factors[10..15], "
         f"p.{q(a.FACTOR_VALUES)} = row.factors[15..20], p.{q(a.PREDICTED_BY)} = row.by "
         "WITH row WHERE row.entry IS NOT NULL "
-        "CREATE (:_ScoreHistory {modelId: $modelId, key: row.key, at: $at, version: 1, "
+        "CREATE (:_ScoreHistory {modelId: $modelId, key: row.key, at: $at, version: $version, "
         " score: row.score, probability: row.probability, grade: null, salesReady: false})"
     )
 
@@ -118,7 +118,7 @@ async def run(profile: str, profiles: int, rounds: int) -> None:
         shapes: list[tuple[str, Write, list[dict[str, Any]]]] = [
             (
                 "before: four lists + history node",
-                statement(before_text(entity), modelId=MODEL, at=at),
+                statement(before_text(entity), modelId=MODEL, at=at, version=1),
                 rows,
             ),
             ("packed: one list + history on the profile", score._write, rows),

@@ -9,7 +9,9 @@ import math
 from typing import Any
 
 import neo4j
+import numpy as np
 
+from bench.scoring.write_shapes import before_text
 from graph_schema import default_schema
 from server.leads import packed, reads
 from server.leads import schema_attributes as a
@@ -86,3 +88,64 @@ def test_factors_are_stored_as_one_list_and_read_as_four(
                                             [0.4, -0.2, 0, 0, 0])  # fmt: skip
     assert values[0] == 7.0
     assert math.isnan(values[1])
+
+
+def test_reads_answer_as_from_the_former_nodes_and_lists(
+    empty_graph: neo4j.Driver, settings: Settings
+) -> None:
+    """Differential: the same runs' rows written the former way (four lists, a node per
+    entry: `bench.scoring.write_shapes.before_text`) on profiles o0.., and the current way on
+    n0..; every profile's factors and history read back the same."""
+    rng = np.random.default_rng(5)
+    count, runs = 60, 4
+    empty_graph.execute_query(
+        "UNWIND range(0, $n - 1) AS i CREATE (:Customer {customerId: 'o' + i}), "
+        "(:Customer {customerId: 'n' + i})", n=count
+    )  # fmt: skip
+    before = before_text(CUSTOMER)
+
+    async def work(db: Any) -> list[tuple[Any, Any]]:
+        held: list[int | None] = [None] * count
+        for r in range(runs):
+            at = START + dt.timedelta(hours=2 * r)
+            rows = []
+            for i in range(count):
+                new = None if rng.random() < 0.1 else int(rng.integers(0, 4)) * 25
+                if new == held[i] or (new is None and held[i] is None):
+                    continue
+                held[i] = new
+                one = row(MODEL, at, new) | {"key": i}
+                if new is not None:
+                    positions = rng.permutation(50)[:5].astype(float).tolist()
+                    one["factors"] = positions + rng.normal(0, 3, 15).round(3).tolist()
+                rows.append(one)
+            await score._write(db, CUSTOMER, [x | {"key": f"n{x['key']}"} for x in rows])
+            old = [x | {"key": f"o{x['key']}"} for x in rows]
+            await db.write(lambda tx, old=old, at=at: _run(tx, before, rows=old, at=at))
+        found = await db.read("MATCH (p:Customer) RETURN properties(p) AS p")
+        by_key = {p["customerId"]: p for p in (dict(r["p"]) for r in found)}
+        out = []
+        for i in range(count):
+            o, n = by_key[f"o{i}"], by_key[f"n{i}"]
+            o_row = reads._to_row(o, "customerId", reads.PREDICTIVE) if o.get(
+                a.PREDICTED_SCORE) is not None else None  # fmt: skip
+            n_row = reads._to_row(n, "customerId", reads.PREDICTIVE) if n.get(
+                a.PREDICTED_SCORE) is not None else None  # fmt: skip
+            o_hist = await reads.history(db, MODEL, f"o{i}", 100)
+            n_hist = await reads.history(db, MODEL, f"n{i}", 100,
+                                         tuple(n.get(a.PREDICTED_HISTORY) or ()))  # fmt: skip
+            out.append(((o_row and (o_row.score, _nan_free(o_row.factors)), o_hist),
+                        (n_row and (n_row.score, _nan_free(n_row.factors)), n_hist)))  # fmt: skip
+        return out
+
+    compared = run(settings, work)
+    assert [old for old, _ in compared] == [new for _, new in compared]
+    assert sum(len(old[1]) for old, _ in compared) > count  # histories of several entries
+
+
+async def _run(tx: Any, text: str, **params: Any) -> None:
+    await (await tx.run(text, {"modelId": MODEL, "version": 2, **params})).consume()
+
+
+def _nan_free(factors: Any) -> Any:
+    return None if factors is None else [[None if x != x else x for x in f] for f in factors]
