@@ -10,8 +10,11 @@ over the same data writes nothing. Profiles that left the audience lose their pr
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -126,8 +129,9 @@ async def _score(
     except ScoringError as exc:  # the schema's features no longer match the trained ones
         raise NotScorable(str(exc)) from exc
     await _ensure_index(env.db, compiled.entity)
-    previous = await _stored(env.db, compiled.entity)
-    rows = _changes(keys, predictions, previous, model_id, version.version, at)
+    with collector_paused():
+        previous = await _stored(env.db, compiled.entity)
+        rows = _changes(keys, predictions, previous, model_id, version.version, at)
     await progress("WRITING", 0, rows=len(rows))
     written = 0
     gate = asyncio.Semaphore(WRITERS)
@@ -151,6 +155,20 @@ async def _score(
     await store.mark_run(env.db, model_id, at)
     await progress("DONE", 100, scored=run.scored, changed=run.changed)
     return run
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector paused: building 1M rows (a dict and a list each) set it off
+    again and again, each pass walking the whole heap: 300k rows took 3.6-6.2 s with it and
+    0.7-1.0 s without. The rows form no cycles; the collector resumes after."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _changes(
