@@ -115,8 +115,9 @@ def features_phase(
 
 
 async def predictions_phase(
-    schema: GraphSchema, profile: str, outcome: str, max_hops: int, keep: bool
-) -> None:
+    schema: GraphSchema, profile: str, outcome: str, max_hops: int, keep: bool,
+    categories: bool = False,
+) -> None:  # fmt: skip
     settings = get_settings()
     auth = (settings.neo4j_user, settings.neo4j_password)
     async with neo4j.AsyncGraphDatabase.driver(
@@ -125,7 +126,8 @@ async def predictions_phase(
         db = Db(driver, settings.neo4j_database)
         await ensure_schema(db)
         phases = CpuPhases()
-        env = PredictEnv(db=db, schema=with_score_attributes(schema), publish=phases)
+        env = PredictEnv(db=db, schema=with_score_attributes(schema), publish=phases,
+                         category_features=categories)  # fmt: skip
         spec = PredictSpec(audience=profile, outcome=outcome, exclude=(), max_hops=max_hops)
         now = dt.datetime.now(dt.UTC)
         name = f"bench-{now:%Y%m%d%H%M%S}"
@@ -156,11 +158,16 @@ async def predictions_phase(
 async def remove_model(db: Db, model_id: str, label: str) -> None:
     """The bench model's nodes, history and the properties its runs wrote."""
     written = ", ".join(f"p.`{x}`" for x in (
-        a.LEAD_PROBABILITY, a.PREDICTED_SCORE, a.FACTORS, a.FACTOR_POINTS, a.FACTOR_LOG_ODDS,
-        a.FACTOR_VALUES, a.PREDICTED_BY))  # fmt: skip
+        a.LEAD_PROBABILITY, a.PREDICTED_SCORE, a.FACTOR_PACK, a.FACTORS, a.FACTOR_POINTS,
+        a.FACTOR_LOG_ODDS, a.FACTOR_VALUES, a.PREDICTED_BY))  # fmt: skip
+    history = f"p.`{a.PREDICTED_HISTORY}`"
     for text in (
         f"MATCH (p:`{label}`) WHERE p.`{a.PREDICTED_BY}` STARTS WITH $id "
         f"CALL (p) {{ REMOVE {written} }} IN TRANSACTIONS OF 20000 ROWS",
+        f"MATCH (p:`{label}`) WHERE {history} IS NOT NULL CALL (p) {{ "
+        f"WITH p, [e IN {history} WHERE NOT e STARTS WITH $id + '|'] AS kept "
+        f"SET {history} = CASE WHEN kept = [] THEN null ELSE kept END "
+        "} IN TRANSACTIONS OF 20000 ROWS",
         "MATCH (h:_ScoreHistory {modelId: $id}) CALL (h) { DELETE h } "
         "IN TRANSACTIONS OF 20000 ROWS",
         "MATCH (n) WHERE (n:_LeadModel AND n.id = $id) OR (n:_LeadModelVersion AND "
@@ -201,23 +208,33 @@ def main() -> None:
     parser.add_argument("--outcome", default="newsletter",
                         help="the prediction phase's outcome attribute ('' skips it)")  # fmt: skip
     parser.add_argument("--keep", action="store_true", help="keep the bench model's writes")
+    parser.add_argument("--categories", action="store_true",
+                        help="also count activities by category (100 features)")  # fmt: skip
+    parser.add_argument("--predictions-only", action="store_true",
+                        help="skip the feature-reading comparison")  # fmt: skip
     parser.add_argument("--now", help="ISO datetime the features are read as of (default: now)")
     args = parser.parse_args()
     schema = load_schema(args.schema) if args.schema else default_schema()
     now = dt.datetime.fromisoformat(args.now) if args.now else dt.datetime.now(dt.UTC)
+    if not args.predictions_only:
+        features_run(args, schema, now)
+    if args.outcome:
+        asyncio.run(predictions_phase(schema, args.profile, args.outcome, args.max_hops,
+                                      args.keep, args.categories))  # fmt: skip
+
+
+def features_run(args: argparse.Namespace, schema: GraphSchema, now: dt.datetime) -> None:
     settings = get_settings()
     auth = (settings.neo4j_user, settings.neo4j_password)
     with neo4j.GraphDatabase.driver(settings.neo4j_uri, auth=auth) as driver:
-        categories = discover_categories(driver, schema, args.profile, max_hops=args.max_hops)
+        categories = discover_categories(driver, schema, args.profile, max_hops=args.max_hops
+                                         ) if args.categories else {}  # fmt: skip
         plan = plan_features(schema, args.profile, categories=categories,
                              max_hops=args.max_hops)  # fmt: skip
         keys, seconds = timed(lambda: profile_keys(driver, plan.profile))
         print(f"profile keys: {seconds:.1f} s")
         workers = [int(w) for w in args.workers.split(",")]
         features_phase(driver, schema, plan, keys, now, args.baseline, workers)
-    if args.outcome:
-        asyncio.run(predictions_phase(schema, args.profile, args.outcome, args.max_hops,
-                                      args.keep))  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -95,7 +95,8 @@ async def predict_many(db: Db, schema: Any, model_id: str, version: Any, rows: i
     assert trained is not None
     started = time.monotonic()
     found = predict(trained, big)
-    print(f"predict + top 5 factors for {len(found):,} rows: {time.monotonic() - started:.1f} s")
+    seconds = time.monotonic() - started
+    print(f"predict + top 5 factors for {len(found.scores):,} rows: {seconds:.1f} s")
 
 
 async def run(schema_file: Path, rows: int) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 from graph_schema import quote_identifier as q
 from graph_schema.engine_labels import MEMBER_REL, SEGMENT_LABEL
 from graph_schema.model import Attribute, Entity, Relationship
+from server.leads import packed
 from server.leads import schema_attributes as a
 from server.leads.records import HistoryEntry
 from server.refresh.graph import compiled
@@ -33,6 +34,8 @@ class LeadRow:
     # (positions in the version's features, points, log-odds, values)
     predicted_by: str | None = None
     factors: tuple[list[int], list[float], list[float], list[float]] | None = None
+    # the predicted score's recent history entries kept on the profile (`packed`)
+    recent_history: tuple[str, ...] = ()
 
 
 def encode_cursor(score: float, key: Any) -> str:
@@ -69,6 +72,7 @@ def _to_row(props: dict[str, Any], key_name: str, scorer: Scorer = POINTS) -> Le
         rule_points=tuple(props.get(a.RULE_POINTS) or ()),
         version=int(scored_by.rsplit(":", 1)[1]), properties=own,
         predicted_by=props.get(a.PREDICTED_BY), factors=_factors(props),
+        recent_history=tuple(props.get(a.PREDICTED_HISTORY) or ()),
     )  # fmt: skip
 
 
@@ -117,7 +121,10 @@ def _audience_condition(audience: Audience | None) -> str:
 def _factors(
     props: dict[str, Any],
 ) -> tuple[list[int], list[float], list[float], list[float]] | None:
-    parts = (a.FACTORS, a.FACTOR_POINTS, a.FACTOR_LOG_ODDS, a.FACTOR_VALUES)
+    pack = packed.unpack_factors(props.get(a.FACTOR_PACK))
+    if pack is not None:
+        return pack.features, pack.points, pack.log_odds, pack.values
+    parts = (a.FACTORS, a.FACTOR_POINTS, a.FACTOR_LOG_ODDS, a.FACTOR_VALUES)  # written before
     found = [props.get(name) for name in parts]
     if None in found:
         return None
@@ -166,14 +173,20 @@ async def lead(
     return _to_row(dict(found[0]["props"]), entity.key, scorer) if found else None
 
 
-async def history(db: Db, model_id: str, key: Any, first: int) -> list[HistoryEntry]:
-    """Score changes of one profile under one model, newest first."""
+async def history(
+    db: Db, model_id: str, key: Any, first: int, recent: tuple[str, ...] = ()
+) -> list[HistoryEntry]:
+    """Score changes of one profile under one model, newest first: the `_ScoreHistory` nodes
+    (points runs, and predicted entries moved off the profile) and the entries `recent` the
+    profile keeps (`packed`)."""
     found = await db.read(
         "MATCH (h:_ScoreHistory {modelId: $id, key: $key}) RETURN h ORDER BY h.at DESC LIMIT $n",
         id=model_id, key=key, n=first,
     )  # fmt: skip
-    return [
+    nodes = [
         HistoryEntry(at=h["at"].to_native(), version=h["version"], score=h.get("score"),
                      grade=h.get("grade"), sales_ready=bool(h.get("salesReady")))
         for h in (dict(r["h"]) for r in found)
     ]  # fmt: skip
+    kept = packed.parse_entries(model_id, list(recent))
+    return sorted(nodes + kept, key=lambda h: h.at, reverse=True)[: max(first, 0)]

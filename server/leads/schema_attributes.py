@@ -22,15 +22,21 @@ PREDICTED_SCORE = "predictedScore"  # the same as a 0-100 score
 # Engine bookkeeping on scored profiles, not in the schema (names start with `_`).
 RULE_POINTS = "_leadScoreRules"  # points per rule, in the model version's rule order
 SCORED_BY = "_leadScoreModel"  # "{model id}:{version}"
-# The features that moved the predicted score most, as parallel lists: the features' positions
-# in the version's feature list (names and labels are read from the version), their score
-# points, log-odds and the lead's values (NaN: missing). Lists, not JSON: 1M rows of JSON took
-# longer to print than the model took to score them.
+# The features that moved the predicted score most, as one number list of four equal parts
+# (`server.leads.packed.Factors`): the features' positions in the version's feature list
+# (names and labels are read from the version), their score points, log-odds and the lead's
+# values (NaN: missing). A list, not JSON: 1M rows of JSON took longer to print than the model
+# took to score them; one list, not four: each property costs the write ~4 us a profile.
+FACTOR_PACK = "_leadFactorPack"
+# The same as four lists, as runs wrote them before the packed list: read when no packed list
+# is there, removed when a run rewrites the profile.
 FACTORS = "_leadFactors"
 FACTOR_POINTS = "_leadFactorPoints"
 FACTOR_LOG_ODDS = "_leadFactorLogOdds"
 FACTOR_VALUES = "_leadFactorValues"
 PREDICTED_BY = "_leadPredictedBy"  # "{lead model id}:{version}"
+# The predicted score's recent history (`server.leads.packed.history_entry`), newest last
+PREDICTED_HISTORY = "_leadPredictedHistory"
 
 SCORE_ATTRIBUTES = (
     Attribute(name=LEAD_SCORE, type=AttrType.FLOAT, indexed=True,

@@ -1,6 +1,7 @@
 """One scoring run of a published predictive model: features of the audience as of now, the
 calibrated probability, its 0-100 score and the five features that moved it most, written
-onto the profiles that changed, with a history entry when the score changed.
+onto the profiles that changed, with a history entry when the score changed (kept on the
+profile: `server.leads.packed`).
 
 Idempotent as points runs: values are compared with what the profiles hold, so a second run
 over the same data writes nothing. Profiles that left the audience lose their prediction.
@@ -9,20 +10,26 @@ over the same data writes nothing. Profiles that left the audience lose their pr
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from graph_schema import quote_identifier as q
 from graph_schema.model import Entity
-from scoring import FeatureMatrix, ScoringError, TrainedModel, predict_probabilities, to_scores
-from scoring.explain import top_contributions
+from scoring import FeatureMatrix, ScoringError, TrainedModel, to_scores
+from scoring.explain import predict_explained
 from server.leads import graph as leads_graph
+from server.leads import packed
 from server.leads import schema_attributes as a
+from server.leads.packed import Factors
 from server.leads.records import ScoreRunRecord
 from server.predict import features, store
 from server.predict.artifacts import MODELS
@@ -44,13 +51,19 @@ class NotScorable(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class Prediction:
-    probability: float
-    score: int
-    factors: list[int]  # positions in the version's feature names, largest effect first
-    points: list[float]
-    log_odds: list[float]
-    values: list[float]  # NaN: missing
+class Predictions:
+    """Every row's rounded probability, 0-100 score and packed top factors
+    (`server.leads.packed.Factors.packed`), as arrays: 1M rows as objects took seconds."""
+
+    probabilities: npt.NDArray[np.float64]
+    scores: npt.NDArray[np.int64]
+    factors: npt.NDArray[np.float64]  # (rows, 4 * top)
+
+    def factors_of(self, row: int) -> Factors:
+        n = self.factors.shape[1] // 4
+        part = self.factors[row]
+        return Factors([int(f) for f in part[:n]], part[n : 2 * n].tolist(),
+                       part[2 * n : 3 * n].tolist(), part[3 * n :].tolist())  # fmt: skip
 
 
 async def load_version(db: Db, model_id: str, version: int) -> TrainedModel | None:
@@ -59,16 +72,13 @@ async def load_version(db: Db, model_id: str, version: int) -> TrainedModel | No
                             lambda: store.read_artifact(db, model_id, version))  # fmt: skip
 
 
-def predict(model: TrainedModel, matrix: FeatureMatrix) -> list[Prediction]:
+def predict(model: TrainedModel, matrix: FeatureMatrix) -> Predictions:
     """Probabilities, scores and top factors of every row. Raises ScoringError."""
-    probabilities = predict_probabilities(model, matrix)
-    scores = to_scores(probabilities).tolist()
-    top = top_contributions(model, matrix, top=TOP_FACTORS)
+    probabilities, top = predict_explained(model, matrix, top=TOP_FACTORS)
     # rounded for all rows at once: stable across reruns and short in the store
-    columns = zip(np.round(probabilities, 6).tolist(), scores, top.features.tolist(),
-                  np.round(top.points, 3).tolist(), np.round(top.log_odds, 4).tolist(),
-                  np.round(top.values, 6).tolist(), strict=True)  # fmt: skip
-    return [Prediction(p, int(s), f, pt, lo, v) for p, s, f, pt, lo, v in columns]
+    factors = np.hstack([top.features.astype(np.float64), np.round(top.points, 3),
+                         np.round(top.log_odds, 4), np.round(top.values, 6)])  # fmt: skip
+    return Predictions(np.round(probabilities, 6), to_scores(probabilities), factors)
 
 
 async def score(
@@ -119,9 +129,9 @@ async def _score(
     except ScoringError as exc:  # the schema's features no longer match the trained ones
         raise NotScorable(str(exc)) from exc
     await _ensure_index(env.db, compiled.entity)
-    previous = await _stored(env.db, compiled.entity)
-    by = store.version_id(model_id, version.version)
-    rows = _changes(keys, predictions, previous, by)
+    with collector_paused():
+        previous = await _stored(env.db, compiled.entity)
+        rows = _changes(keys, predictions, previous, model_id, version.version, at)
     await progress("WRITING", 0, rows=len(rows))
     written = 0
     gate = asyncio.Semaphore(WRITERS)
@@ -129,7 +139,7 @@ async def _score(
     async def write(batch: list[dict[str, Any]]) -> None:
         nonlocal written
         async with gate:
-            await _write(env.db, compiled.entity, model_id, version.version, batch, at)
+            await _write(env.db, compiled.entity, batch)
         written += len(batch)
         await progress("WRITING", 100 * written // len(rows), rows=len(rows))
 
@@ -147,32 +157,55 @@ async def _score(
     return run
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector paused: building 1M rows (a dict and a list each) set it off
+    again and again, each pass walking the whole heap: 300k rows took 3.6-6.2 s with it and
+    0.7-1.0 s without. The rows form no cycles; the collector resumes after."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def _changes(
-    keys: list[features.Key], predictions: list[Prediction],
-    previous: dict[Any, dict[str, Any]], by: str,
+    keys: list[features.Key], predictions: Predictions,
+    previous: dict[Any, dict[str, Any]], model_id: str, version: int, at: datetime,
 ) -> list[dict[str, Any]]:  # fmt: skip
+    """The rows to write: profiles whose score, version, probability or factors differ from
+    what they hold (with a history `entry` when the score changed), then the profiles that
+    left the audience (score null, an entry too)."""
+    by = store.version_id(model_id, version)
+    entries = {s: packed.history_entry(model_id, at, version, s) for s in range(101)}
     rows = []
-    for key, p in zip(keys, predictions, strict=True):
+    columns = zip(keys, predictions.probabilities.tolist(), predictions.scores.tolist(),
+                  predictions.factors.tolist(), strict=True)  # fmt: skip
+    for key, probability, score, factors in columns:
         old = previous.get(key, {})
-        row = {"key": key, "probability": p.probability, "score": p.score, "factors": p.factors,
-               "points": p.points, "logOdds": p.log_odds, "values": p.values, "by": by}  # fmt: skip
-        historic = old.get("score") != p.score
-        if historic or old.get("by") != by or _moved(old, p):
-            rows.append(row | {"historic": historic})
+        historic = old.get("score") != score
+        if historic or old.get("by") != by or _moved(old, probability, factors):
+            entry = entries[score] if historic else None
+            rows.append({"key": key, "probability": probability, "score": score,
+                         "factors": factors, "by": by, "entry": entry})  # fmt: skip
     for key in previous.keys() - set(keys):
+        left = packed.history_entry(model_id, at, version, None)
         rows.append({"key": key, "probability": None, "score": None, "factors": None,
-                     "points": None, "logOdds": None, "values": None, "by": None,
-                     "historic": True})  # fmt: skip
+                     "by": None, "entry": left})  # fmt: skip
     return rows
 
 
-def _moved(old: dict[str, Any], new: Prediction) -> bool:
+def _moved(old: dict[str, Any], probability: float, factors: list[float]) -> bool:
     """Whether a prediction differs from the stored one by more than the passing of time:
     features count days since events, so a rerun moments later moves probabilities in the
-    sixth decimal; those are not rewritten (a rerun over unchanged data writes nothing)."""
-    if old.get("probability") is None or abs(old["probability"] - new.probability) >= MOVED:
+    sixth decimal; those are not rewritten (a rerun over unchanged data writes nothing).
+    Profiles holding the former four factor lists (no packed list) are rewritten."""
+    if old.get("probability") is None or abs(old["probability"] - probability) >= MOVED:
         return True
-    return list(old.get("factors") or ()) != new.factors
+    stored = old.get("factors")  # the positions of the packed list
+    return stored is None or list(stored) != factors[: len(factors) // 4]
 
 
 async def _ensure_index(db: Db, entity: Entity) -> None:
@@ -181,10 +214,14 @@ async def _ensure_index(db: Db, entity: Entity) -> None:
 
 
 async def _stored(db: Db, entity: Entity) -> dict[Any, dict[str, Any]]:
-    """What earlier runs wrote, by key, found through the `predictedScore` index."""
+    """What earlier runs wrote, by key, found through the `predictedScore` index; of the
+    factors only their positions (a quarter of the packed list: 1M rows of 20 numbers took
+    the second run's reading from 2 to 14 s of Neo4j CPU)."""
     p = "p"
-    values = ", ".join(f"{p}.{q(x)}" for x in (entity.key, a.PREDICTED_SCORE, a.LEAD_PROBABILITY,
-                                               a.FACTORS, a.PREDICTED_BY))  # fmt: skip
+    pack = f"{p}.{q(a.FACTOR_PACK)}"
+    values = ", ".join([*(f"{p}.{q(x)}" for x in (entity.key, a.PREDICTED_SCORE,
+                                                  a.LEAD_PROBABILITY)),
+                        f"{pack}[..size({pack}) / 4]", f"{p}.{q(a.PREDICTED_BY)}"])  # fmt: skip
     text = (
         f"MATCH ({p}:{q(entity.label)}) WHERE {p}.{q(a.PREDICTED_SCORE)} IS NOT NULL "
         f"RETURN collect([{values}]) AS rows"
@@ -194,32 +231,32 @@ async def _stored(db: Db, entity: Entity) -> dict[Any, dict[str, Any]]:
     return {row[0]: dict(zip(names, row[1:], strict=True)) for row in found}
 
 
-# in the statement that writes the profile: the rows cross Bolt and are decoded once (30k
-# predictions: 17% less Neo4j CPU and half the client's than two statements over the rows)
-HISTORY = (
-    "WITH row WHERE row.historic "
-    "CREATE (:_ScoreHistory {modelId: $modelId, key: row.key, at: $at, version: $version, "
-    " score: row.score, probability: row.probability, grade: null, salesReady: false})"
-)
-
-
-async def _write(
-    db: Db, entity: Entity, model_id: str, version: int, rows: list[dict[str, Any]],
-    at: datetime,
-) -> None:  # fmt: skip
-    """One transaction: the rows' predictions on their profiles and a history entry for each
-    changed score (of a profile that exists)."""
-    text = (
+def _write_text(entity: Entity) -> str:
+    """The rows' predictions on their profiles, the former four factor lists removed (a
+    profile written before the packed list; absent properties cost nothing to remove), a
+    history entry appended for each changed score; entries beyond `packed.KEEP` move out
+    to `_ScoreHistory` nodes. One statement: the rows cross Bolt and are decoded once."""
+    history = f"p.{q(a.PREDICTED_HISTORY)}"
+    return (
         f"UNWIND $rows AS row MATCH (p:{q(entity.label)} {{{q(entity.key)}: row.key}}) "
         f"SET p.{q(a.LEAD_PROBABILITY)} = row.probability, "
-        f"p.{q(a.PREDICTED_SCORE)} = row.score, p.{q(a.FACTORS)} = row.factors, "
-        f"p.{q(a.FACTOR_POINTS)} = row.points, p.{q(a.FACTOR_LOG_ODDS)} = row.logOdds, "
-        f"p.{q(a.FACTOR_VALUES)} = row.values, "
-        f"p.{q(a.PREDICTED_BY)} = row.by {HISTORY}"
+        f"p.{q(a.PREDICTED_SCORE)} = row.score, p.{q(a.FACTOR_PACK)} = row.factors, "
+        f"p.{q(a.PREDICTED_BY)} = row.by "
+        f"REMOVE p.{q(a.FACTORS)}, p.{q(a.FACTOR_POINTS)}, p.{q(a.FACTOR_LOG_ODDS)}, "
+        f"p.{q(a.FACTOR_VALUES)} "
+        f"WITH p, row WHERE row.entry IS NOT NULL "
+        f"WITH p, row, coalesce({history}, []) + row.entry AS h "
+        f"SET {history} = h[-$keep..] "
+        f"WITH row, h WHERE size(h) > $keep "
+        f"UNWIND h[..size(h) - $keep] AS e {packed.SPILL}"
     )
 
+
+async def _write(db: Db, entity: Entity, rows: list[dict[str, Any]]) -> None:
+    """One transaction: the rows' predictions and history entries (see `_write_text`)."""
+    text = _write_text(entity)
+
     async def work(tx: Tx) -> None:
-        params = {"rows": rows, "modelId": model_id, "at": at, "version": version}
-        await (await tx.run(text, params)).consume()
+        await (await tx.run(text, {"rows": rows, "keep": packed.KEEP})).consume()
 
     await db.write(work)

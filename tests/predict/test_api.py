@@ -7,6 +7,7 @@ breakdown, idempotent reruns, the owner and audience filters, and roles."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -71,6 +72,8 @@ LEAD = """query($m: ID!, $p: String!) { lead(model: $m, profile: $p) {
   key score breakdown { points }
   prediction { leadModel version probability score
                factors { feature label value points logOdds } } } }"""
+HISTORY = """query($m: ID!, $p: String!) { lead(model: $m, profile: $p) {
+  history { at version score grade salesReady } } }"""
 BY_PREDICTION = """query($m: ID!, $after: String) { leads(model: $m, first: 500, after: $after) {
   edges { node { key score } } pageInfo { hasNextPage endCursor } } }"""
 LEADS = """query($m: ID!, $owner: String, $field: String!, $audience: ID) {
@@ -271,9 +274,15 @@ def test_train_measure_publish_score_and_explain(
     assert (alone["score"], alone["breakdown"]) == (written[top][1], [])
     assert alone["prediction"] == prediction
 
-    history = "MATCH (h:_ScoreHistory {modelId: $id}) RETURN count(h) AS n"
+    # one history entry per scored lead, kept on the lead (server/leads/packed.py)
+    history = ("MATCH (l:Lead) UNWIND l._leadPredictedHistory AS e WITH e "
+               "WHERE e STARTS WITH $id + '|' RETURN count(e) AS n")  # fmt: skip
     entries = empty_graph.execute_query(history, id=model_id).records[0]["n"]
     assert entries == len(written)
+    run_at = dt.datetime.fromisoformat(at)
+    assert sales.data(HISTORY, m=gid, p=top)["lead"]["history"] == [
+        {"at": run_at.isoformat(), "version": 1, "score": float(written[top][1]), "grade": None,
+         "salesReady": False}]  # fmt: skip
     admin.data(RUN, id=gid)
     drain(schema_settings)
     assert empty_graph.execute_query(history, id=model_id).records[0]["n"] == entries

@@ -12,7 +12,7 @@ from scoring import (
     feature_influence,
     predict_probabilities,
 )
-from scoring.explain import contributions, top_contributions
+from scoring.explain import contributions, predict_explained, top_contributions, top_order
 
 
 def test_contributions_sum_to_the_calibrated_log_odds(
@@ -66,3 +66,24 @@ def test_array_explanations_equal_the_row_by_row_ones(
         assert found.points[i] == pytest.approx([c.points for c in row.contributions])
         assert np.array_equal(found.values[i], [c.value for c in row.contributions],
                               equal_nan=True)  # fmt: skip
+
+
+def test_one_pass_probabilities_equal_predict_proba_exactly(
+    synthetic_model: TrainedModel, synthetic_matrix: FeatureMatrix
+) -> None:
+    probabilities, _ = predict_explained(synthetic_model, synthetic_matrix)
+    assert np.array_equal(probabilities, predict_probabilities(synthetic_model, synthetic_matrix))
+
+
+def test_top_order_equals_a_stable_sort_with_ties_and_nan() -> None:
+    rng = np.random.default_rng(1)
+    terms = rng.normal(size=(2_000, 30)).round(1)  # many ties
+    terms[rng.random(terms.shape) < 0.4] = 0.0
+    terms[:50] = 0.0  # all tied
+    terms[50:100, :28] = 0.0  # fewer non-zero terms than asked for
+    terms[100:150, 3] = np.nan
+    size = np.abs(terms)
+    size[np.isnan(size)] = -np.inf  # argsort puts NaN last, as -inf here
+    for top in (1, 5, 29):
+        expected = np.argsort(-size, axis=1, kind="stable")[:, :top]
+        assert np.array_equal(top_order(terms, top), expected)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
 from server.api.context import Deps
 from server.api.errors import ApiError, ErrorCode, Problem, UserErrorCode
@@ -186,8 +185,9 @@ async def lead(deps: Deps, model: Scored, profile: str) -> reads.LeadRow | None:
     return await reads.lead(deps.db, entity, model.id, keys[0], model.scorer)
 
 
-async def history(deps: Deps, model_id: str, key: Any, first: int) -> list[HistoryEntry]:
-    return await reads.history(deps.db, model_id, key, min(max(first, 0), deps.max_page_size))
+async def history(deps: Deps, model_id: str, row: reads.LeadRow, first: int) -> list[HistoryEntry]:
+    size = min(max(first, 0), deps.max_page_size)
+    return await reads.history(deps.db, model_id, row.key, size, row.recent_history)
 
 
 def is_read_only(version: VersionRecord) -> bool:

@@ -227,7 +227,7 @@ class Lead:
 
     @field("Score changes, newest first.", requires=Permission.READ_SCORES)
     async def history(self, info: Info, first: int = 20) -> list[LeadScoreChange]:
-        found = await domain.history(info.context.deps, self.model_id, self.row.key, first)
+        found = await domain.history(info.context.deps, self.model_id, self.row, first)
         return [LeadScoreChange.of(h) for h in found]
 
 
