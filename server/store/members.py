@@ -420,7 +420,7 @@ async def member_batches(db: Db, segment_id: str, batch_size: int) -> AsyncItera
         if found:
             yield found
         if len(found) < batch_size:
-            chain.finish()
+            await chain.finish(db)
             return
 
 

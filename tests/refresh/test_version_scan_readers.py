@@ -128,3 +128,24 @@ async def test_a_refresh_whose_base_reads_wrong_is_queued_again_not_switched(
     [row] = found
     assert (row["v"], row["status"], row["asked"]) == (2, RunStatus.QUEUED.value, True)
     assert row["error"].startswith("retrying after: refresh base version of segment s version 2")
+
+
+async def test_members_deleted_with_their_profiles_leave_a_stale_count_not_a_failed_read(
+    two_versions: Graph, env: RefreshEnv
+) -> None:
+    # A live delete, or anyone's DETACH DELETE in Neo4j, takes memberships with the profile;
+    # no kept count follows. Reads agree with each other, so the readers trust them.
+    graph = two_versions
+    db = Db(graph.driver, graph.database)
+    gone = sorted(NEW)[3]
+    await graph.write(
+        lambda tx: rows(tx, "MATCH (p:Person {id: $key}) DETACH DELETE p RETURN 1 AS x", key=gone)
+    )
+    left = sorted(set(NEW) - {gone})
+    assert (await version_keys(graph, "s")).keys == left  # type: ignore[union-attr]
+    assert [m.key for m in (await list_members(db, "s", 1000, None)).items] == left
+    assert [k.key for b in [b async for b in member_batches(db, "s", 25)] for k in b] == left
+    assert await segment_members(graph, "s") == left
+    outcome = await refresh_segment(env, "s", "MANUAL")  # the base read passes; a new count
+    assert (outcome.status, outcome.version) == (RunStatus.SUCCESSFUL, 3)
+    assert (await list_members(db, "s", 1000, None)).total == len(left)
