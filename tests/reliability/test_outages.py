@@ -86,11 +86,14 @@ async def _client(api: httpx.AsyncClient, ids: list[str], traffic: Traffic, stop
 
 async def _watch(api: httpx.AsyncClient, readiness: Readiness, stop: asyncio.Event) -> None:
     while not stop.is_set():
+        # Stamped when the probe was sent: one sent before a fault began (answered unready by
+        # the phase before, e.g. a Neo4j still reconnecting) says nothing about that fault.
+        sent = time.monotonic()
         try:
             status = (await api.get("/readyz", timeout=5)).status_code
         except httpx.HTTPError:
             status = 0
-        readiness.samples.append((time.monotonic(), status))
+        readiness.samples.append((sent, status))
         await asyncio.sleep(0.1)
 
 
