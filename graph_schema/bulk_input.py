@@ -203,7 +203,8 @@ def write_bulk_input(
     # it waits for that entity's file; every other file is converted in the first wave.
     entity_files = {item.csv for item, _ in items if isinstance(item, Entity)}
     waits = [t for t in tasks if isinstance(t.item, Relationship) and t.item.csv in entity_files]
-    first = [t for t in tasks if t.index not in {w.index for w in waits}]
+    waiting = {t.index for t in waits}
+    first = [t for t in tasks if t.index not in waiting]
     sizes = {t.index: (root / str(t.item.csv)).stat().st_size for t in tasks}
     pool_size = _pool_size(workers, len(tasks), sum(sizes.values()))
     with _converter(context, pool_size, progress) as convert:

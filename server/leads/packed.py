@@ -42,7 +42,7 @@ def parse_entries(model_id: str, packed: list[str] | None) -> list[HistoryEntry]
 
 # the Cypher that moves entries beyond KEEP into nodes: the inverse of `history_entry`
 SPILL = (
-    "WITH row, split(e, '|') AS f "
+    "WITH row, split(e, '" + SEP + "') AS f "
     "CREATE (:_ScoreHistory {modelId: f[0], key: row.key, "
     " at: datetime({epochMillis: toInteger(f[1])}), version: toInteger(f[2]), "
     " score: toInteger(f[3]), grade: null, salesReady: false})"
