@@ -41,6 +41,10 @@ public final class Neo4jLauncher {
                 .setConfig(BoltConnector.enabled, true)
                 .setConfig(BoltConnector.listen_address, new SocketAddress(host, port))
                 .setConfig(BoltConnector.advertised_address, new SocketAddress(host, port))
+                // Keep-alives while results stream only: with ALL (the default) the server also
+                // hints clients to time out reads after 120 s, and the Python driver then wraps
+                // every socket read in its own task, an event-loop turn each (12 per API read).
+                .setConfig(BoltConnector.connection_keep_alive_type, BoltConnector.KeepAliveRequestType.STREAMING)
                 .setConfig(HttpConnector.enabled, false)
                 .setConfig(GraphDatabaseSettings.auth_enabled, true)
                 .setConfig(GraphDatabaseSettings.load_csv_file_url_root, importDir)
