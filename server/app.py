@@ -39,6 +39,7 @@ from strawberry.types.unset import UnsetType
 
 from graph_schema.loader import default_schema, load_schema
 from graph_schema.model import GraphSchema
+from server import heap
 from server.access import Principal
 from server.access.roles import NOBODY
 from server.api import build_schema
@@ -111,6 +112,7 @@ def make_lifespan(settings: Settings) -> Callable[[Starlette], Any]:
         db = Db(driver, settings.neo4j_database, read_retry_s=settings.api_neo4j_retry_s)
         setup = StoreSetup()
         await _try_setup(db, setup)
+        heap.settle()  # what exists now lives as long as the process: out of every collection
         try:
             yield {"db": db, "redis": redis, "graph": graph, "setup": setup}
         finally:
