@@ -18,7 +18,7 @@ from server.api.segments.preview_types import CompileSegmentResult
 from server.api.segments.types import Segment, SegmentConnection, segment_connection
 from server.store.pages import SegmentOrder
 from server.store.records import RefreshStatus, SegmentRecord, SegmentState, SegmentType
-from server.store.segments import SegmentFilter
+from server.store.segments import SegmentFilter, get_segments
 
 
 @strawberry.type
@@ -95,4 +95,13 @@ async def _find(info: Info, id: strawberry.ID | None, name: str | None) -> Segme
     if not node_id:
         return None
     found = await member_prefetch.segment_and_members(info, node_id)
-    return await info.context.segments.load(node_id) if found is False else found
+    if found is not False:
+        return found
+    # Read directly, not through the DataLoader: a root field has nothing to batch with, and
+    # the loader's batch task costs the request two more turns of a busy event loop.
+    loader = info.context.segments
+    if (cached := loader.cache_map.get(node_id)) is not None:
+        return await cached
+    found = (await get_segments(info.context.deps.db, [node_id]))[0]
+    loader.prime(node_id, found)  # later loads in this request (nested fields) reuse it
+    return found
