@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import subprocess
 import sys
 from pathlib import Path
@@ -189,12 +190,13 @@ def serve(
     settings = get_settings()
     count = workers or settings.api_workers
     bind, number = host or settings.api_host, port or settings.api_port
-    keep_alive = settings.api_keep_alive_s
+    run = functools.partial(uvicorn.run, host=bind, port=number,
+                            timeout_keep_alive=settings.api_keep_alive_s,
+                            access_log=settings.api_access_log)  # fmt: skip
     if count == 1:
-        uvicorn.run(create_app(settings), host=bind, port=number, timeout_keep_alive=keep_alive)
+        run(create_app(settings))
     else:  # each process builds its own app from the environment
-        uvicorn.run("server.app:app_from_environment", factory=True, workers=count, host=bind,
-                    port=number, timeout_keep_alive=keep_alive)  # fmt: skip
+        run("server.app:app_from_environment", factory=True, workers=count)
 
 
 @app.command()

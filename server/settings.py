@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     # API processes behind one port (uvicorn workers): the API keeps no state of its own, so
     # more processes use more cores; GraphQL and the Python driver are CPU-bound per request.
     api_workers: int = 1
+    # uvicorn's line per request: off by default, since /metrics counts every request by
+    # route and status and the line cost ~3 % of the API's CPU under load.
+    api_access_log: bool = False
     production: bool = False
     # API keys: required when true; None means "in production only" (local development may
     # call without a key and acts as an admin).
