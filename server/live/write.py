@@ -15,6 +15,7 @@ from typing import Any
 from graph_schema import AttrType, Entity, GraphSchema, Relationship, quote_identifier
 from server.live.records import Change, Delete, Link, RecordError, Upsert
 from server.store.db import Db, Tx, rows
+from server.store.members import uncount_profiles
 
 _CONVERT = {AttrType.DATE: "date", AttrType.DATETIME: "datetime"}
 
@@ -82,6 +83,7 @@ async def _delete_nodes(tx: Tx, schema: GraphSchema, deletes: Sequence[Delete]) 
                 query = _neighbours_query(entity, rel, other, outgoing)
                 found = await rows(tx, query, keys=list(keys))
                 changes += [Change(other.name, k) for k in found[0]["keys"]]
+        await uncount_profiles(tx, entity, list(keys))
         deleted = await rows(tx, _delete_query(entity), keys=list(keys))
         changes += [Change(entity.name, k) for k in deleted[0]["keys"]]
     return changes

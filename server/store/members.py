@@ -440,3 +440,20 @@ async def is_member(db: Db, segment_id: str, key: str | int) -> bool:
         return int(found[0]["n"]) > 0
 
     return await db.read_tx(work)
+
+
+async def uncount_profiles(tx: Tx, entity: Entity, keys: Sequence[str | int]) -> None:
+    """Lower the kept count of every segment whose active version holds one of these profiles,
+    in the transaction that is about to delete them with their memberships (`DETACH DELETE`):
+    member pages' totals stay exact instead of waiting for the segment's next refresh."""
+    if not entity.profile or not keys:
+        return  # memberships point at profiles only
+    profile = f"(:{quote_identifier(entity.label)} {{{quote_identifier(entity.key)}: k}})"
+    await rows(
+        tx,
+        f"UNWIND $keys AS k MATCH {profile}<-[m:_MEMBER]-(s:_Segment) "
+        "WITH s, m, coalesce(s.activeVersion, 0) AS v "
+        "WHERE s.memberCount IS NOT NULL AND m.since <= v AND (m.until IS NULL OR m.until > v) "
+        "WITH s, count(m) AS gone SET s.memberCount = s.memberCount - gone",
+        keys=list(keys),
+    )

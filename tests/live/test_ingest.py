@@ -16,6 +16,7 @@ from server.refresh.config import RefreshSettings
 from server.settings import Settings
 from server.worker import live_functions, refresh_functions, shutdown, startup
 from tests.api.conftest import Api, as_key, create_ok, key_for
+from tests.api.test_members import CHANGE, REMOVE, members_page, seed_customers
 from tests.api.test_splits import members
 
 INGEST = """
@@ -179,3 +180,20 @@ def test_deletes_remove_records_and_links_once(api: Api, empty_graph: neo4j.Driv
     assert (again["accepted"], again["changed"]) == (1, 0)  # already gone: nothing moves
     api.data(INGEST, records=[{"type": "delete", "entity": "Customer", "key": "c2"}])
     assert counts(empty_graph) == (1, 0, 0)
+
+
+def test_deleting_profiles_keeps_member_counts_exact(api: Api, empty_graph: neo4j.Driver) -> None:
+    """A live delete lowers the kept count of the segments whose active version held the
+    profile, and only those: the count equals a recount of the active memberships."""
+    seed_customers(empty_graph, 6)
+    one, two = (create_ok(api, name=n, type="STATIC", definition=None) for n in ("one", "two"))
+    api.data(CHANGE, id=one["id"], keys=["c0001", "c0002", "c0003", "c0004"])
+    api.data(REMOVE, id=one["id"], keys=["c0004"])  # in an old version only
+    api.data(CHANGE, id=two["id"], keys=["c0002", "c0005"])
+    deletes = [{"type": "delete", "entity": "Customer", "key": k}
+               for k in ("c0002", "c0003", "c0004", "c0006", "c0002")]  # fmt: skip
+    assert api.data(INGEST, records=deletes)["ingestRecords"]["errors"] == []
+    for seg, left in ((one, {"c0001"}), (two, {"c0005"})):
+        page = members_page(api, seg["id"])
+        assert members(empty_graph, seg["name"]) == left
+        assert page["memberCount"] == page["members"]["totalCount"] == len(left)
