@@ -64,6 +64,8 @@ from server.store import Db, ensure_schema
 
 log = logging.getLogger("segments.api")
 
+POOL_HEADROOM = 20  # Neo4j connections beyond API_NEO4J_SESSIONS
+
 
 @dataclass
 class StoreSetup:
@@ -103,13 +105,17 @@ def make_lifespan(settings: Settings) -> Callable[[Starlette], Any]:
             settings.neo4j_uri, auth=auth, max_transaction_retry_time=settings.api_neo4j_retry_s,
             connection_acquisition_timeout=settings.api_neo4j_acquire_timeout_s,
             connection_timeout=settings.api_neo4j_acquire_timeout_s,
+            # Headroom over the sessions Db lets run: readiness pings and the refresh helpers
+            # take connections without waiting their turn.
+            max_connection_pool_size=settings.api_neo4j_sessions + POOL_HEADROOM,
             # Projections of optional properties draw "property does not exist" notices: noise.
             notifications_min_severity="OFF",
         )  # fmt: skip
         redis = ArqRedis.from_url(  # connects lazily, on first use
             settings.redis_url, socket_connect_timeout=settings.api_redis_connect_timeout_s
         )
-        db = Db(driver, settings.neo4j_database, read_retry_s=settings.api_neo4j_retry_s)
+        db = Db(driver, settings.neo4j_database, read_retry_s=settings.api_neo4j_retry_s,
+                sessions=asyncio.Semaphore(settings.api_neo4j_sessions))  # fmt: skip
         setup = StoreSetup()
         await _try_setup(db, setup)
         heap.settle()  # what exists now lives as long as the process: out of every collection

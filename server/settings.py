@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     # A Neo4j that accepts connections but does not answer (starting up, overloaded) must not
     # hold a request for the driver's default 60 s: it fails as UNAVAILABLE instead.
     api_neo4j_acquire_timeout_s: float = 3.0
+    # Neo4j sessions an API process runs at once; more requests wait their turn in order
+    # (server.store.db.Db.sessions). The driver's pool holds a few more connections.
+    api_neo4j_sessions: int = 100
     api_redis_connect_timeout_s: float = 3.0
     # A GraphQL request still unanswered after this long answers UNAVAILABLE (503): a Neo4j
     # coming back up can hold each of a request's queries for the timeouts above.

@@ -13,7 +13,12 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from neo4j.exceptions import ServiceUnavailable, SessionExpired, TransientError
+from neo4j.exceptions import (
+    ConnectionAcquisitionTimeoutError,
+    ServiceUnavailable,
+    SessionExpired,
+    TransientError,
+)
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.responses import JSONResponse
@@ -25,9 +30,11 @@ log = logging.getLogger("segments.api")
 
 UNAVAILABLE = "UNAVAILABLE"
 MESSAGE = "a backing service (database or queue) is unavailable: retry later"
+# A pool that hands out no connection in time is Neo4j not answering (or the process
+# overloaded): either way the client should retry later, not read it as a bug.
 _KINDS = (
-    ServiceUnavailable, SessionExpired, TransientError, RedisConnectionError, RedisTimeoutError,
-    ConnectionError, TimeoutError,
+    ServiceUnavailable, SessionExpired, TransientError, ConnectionAcquisitionTimeoutError,
+    RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError,
 )  # fmt: skip
 
 
