@@ -3,6 +3,7 @@
     python -m bench.load.run           # 100k demo customers; 50 then 200 clients, 5 min each
     python -m bench.load.run --short   # 10k demo customers; 50 clients, 20 s (CI runs this)
     python -m bench.load.run --no-import --clients 50 --seconds 300 --out load-50.json
+    RELIABILITY_LONG=1 python -m bench.load.run --no-import --record   # figures for the docs
 
 Uses the Neo4j and Redis of the environment: imports the demo data when the graph holds fewer
 customers than asked (with `--no-import` it stops instead: for a graph loaded beforehand, e.g.
@@ -271,6 +272,9 @@ def main(argv: list[str] | None = None) -> list[Level]:
     parser.add_argument("--no-import", action="store_true",
                         help="stop if the graph holds fewer customers than asked")  # fmt: skip
     parser.add_argument("--out", type=Path, help="also write the figures here as JSON")
+    parser.add_argument("--record", action="store_true",
+                        help="append the figures to the reliability results of this mode "
+                             "(RELIABILITY_LONG=1: long), for docs/reliability.md")  # fmt: skip
     parser.add_argument("--tree", type=Path,
                         help="serve from this source tree (a baseline, e.g. `git archive main`) "
                              "with this generator")  # fmt: skip
@@ -282,6 +286,11 @@ def main(argv: list[str] | None = None) -> list[Level]:
                      may_import=not args.no_import, tree=args.tree)  # fmt: skip
     if args.out:
         args.out.write_text(json.dumps(as_json(levels), indent=2) + "\n")
+    if args.record:
+        from bench.load.figures import record_levels  # it imports this module
+
+        setup = f"{args.api_workers} API processes" if args.api_workers > 1 else ""
+        record_levels(levels, customers, setup)
     return levels
 
 
