@@ -20,6 +20,7 @@ from server.api.access import AccessMutations, AccessQueries
 from server.api.common import decode_gid, field
 from server.api.context import Info
 from server.api.errors import ErrorCode, with_code
+from server.api.execution import AcyclicExecutionContext
 from server.api.exports.mutations import ExportMutations
 from server.api.exports.queries import ExportQueries
 from server.api.exports.types import Export
@@ -117,6 +118,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         subscription=Subscription,
         extensions=extensions(settings),
         config=StrawberryConfig(auto_camel_case=True),
+        execution_context_class=AcyclicExecutionContext,
     )
 
 
