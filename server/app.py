@@ -122,6 +122,7 @@ def make_lifespan(settings: Settings) -> Callable[[Starlette], Any]:
         try:
             yield {"db": db, "redis": redis, "graph": graph, "setup": setup}
         finally:
+            heap.release()
             await redis.aclose()
             await driver.close()
 

@@ -18,11 +18,11 @@ from graphql.type.definition import GraphQLResolveInfoHelpers
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 
-async def _spent(*_: Any) -> Any:
+def _spent(*_: Any) -> Any:
     raise RuntimeError("the operation is over: no more asynchronous work")
 
 
-_SPENT = GraphQLResolveInfoHelpers(gather=_spent, track=_spent)  # type: ignore[arg-type]
+_SPENT = GraphQLResolveInfoHelpers(gather=_spent, track=_spent)
 
 
 class AcyclicExecutionContext(StrawberryGraphQLCoreExecutionContext):
