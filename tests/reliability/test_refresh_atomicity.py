@@ -66,14 +66,19 @@ class Reads:
 
 
 class ReReads(logging.Handler):
-    """Counts the version scan's re-reads in this process (the readers' member pages)."""
+    """Counts the version scan's re-reads in this process (the readers' member pages), by
+    what the check found (duplicate, out_of_order, count, ...)."""
 
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
-        self.count = 0
+        self.reasons: Counter[str] = Counter()
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.count += 1
+        self.reasons[str(getattr(record, "reason", "?"))] += 1
+
+    def summary(self) -> str:
+        found = ", ".join(f"{reason} {n}" for reason, n in self.reasons.most_common())
+        return f"{self.reasons.total()}" + (f" ({found})" if found else "")
 
 
 def _worker_re_reads(workers: list[processes.Process]) -> int:
@@ -215,8 +220,9 @@ async def test_killed_workers_never_show_a_partial_version_and_every_refresh_con
     share = "" if WHOLE_READS == 0.05 else f"; whole reads at {WHOLE_READS:.0%}"
     if grace := os.environ.get("REFRESH_GC_GRACE_S"):  # the workers inherit it
         share += f"; GC grace {grace} s"
+    by_workers = _worker_re_reads(workers)
     checked = (f"{len(reads.bad)} of {reads.done:,} reads; version scans read again: "
-               f"{re_reads.count} by readers, {_worker_re_reads(workers)} by workers")  # fmt: skip
+               f"{re_reads.summary()} by readers, {by_workers} by workers")  # fmt: skip
     record("Refresh atomicity", f"partial or mixed reads (8 readers; {sizes}{share})", reads.done,
            checked, "0", not reads.bad)  # fmt: skip
     typical, worst = statistics.median(durations or [0.0]), max(recoveries, default=0.0)
