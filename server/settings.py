@@ -55,7 +55,9 @@ class Settings(BaseSettings):
     graphql_max_aliases: int = 30
     max_page_size: int = 100
     max_request_bytes: int = 1_000_000
-    readiness_timeout_s: float = 2.0
+    # A dependency that does not answer within this is unready: under the 3 s a load balancer
+    # should take to notice, yet above a ping that must open a connection over a slow link.
+    readiness_timeout_s: float = 2.5
     # An API request should fail fast rather than wait out the driver's 30 s default retries.
     api_neo4j_retry_s: float = 5.0
     # A Neo4j that accepts connections but does not answer (starting up, overloaded) must not
