@@ -20,6 +20,7 @@ from arq import Retry, cron, func
 from arq.connections import RedisSettings
 
 from graph_schema import default_schema, load_schema
+from server import task_dump
 from server.exports import jobs as export_jobs
 from server.exports.runner import ExportEnv
 from server.exports.runner import run_export as run_one_export
@@ -101,6 +102,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx.setdefault("score_env", ScoreEnv(db=db, schema=schema, publish=publish))
     predict_publish = predict_jobs.redis_publisher(ctx["redis"])
     ctx.setdefault("predict_env", PredictEnv(db=db, schema=schema, publish=predict_publish))
+    task_dump.install(asyncio.get_running_loop())
     ctx["worker_id"] = worker_id = liveness.new_worker_id()
     running: set[str] = set()
     ctx["running"] = running

@@ -8,7 +8,9 @@ done by a run that started after it, once everything is back."""
 from __future__ import annotations
 
 import asyncio
+import os
 import random
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -58,9 +60,13 @@ class Traffic:
 @dataclass
 class Readiness:
     samples: list[tuple[float, int]] = field(default_factory=list)  # (monotonic time, status)
+    unready: list[tuple[float, str]] = field(default_factory=list)  # (monotonic time, why)
 
     def first_unready(self, since: float) -> float | None:
         return next((t for t, s in self.samples if t >= since and s != 200), None)
+
+    def why(self, at: float | None) -> str:
+        return next((why for t, why in self.unready if t == at), "")
 
 
 async def _client(api: httpx.AsyncClient, ids: list[str], traffic: Traffic, stop: asyncio.Event,
@@ -90,10 +96,13 @@ async def _watch(api: httpx.AsyncClient, readiness: Readiness, stop: asyncio.Eve
         # the phase before, e.g. a Neo4j still reconnecting) says nothing about that fault.
         sent = time.monotonic()
         try:
-            status = (await api.get("/readyz", timeout=5)).status_code
-        except httpx.HTTPError:
-            status = 0
+            answer = await api.get("/readyz", timeout=5)
+            status, why = answer.status_code, answer.text
+        except httpx.HTTPError as exc:
+            status, why = 0, repr(exc)
         readiness.samples.append((sent, status))
+        if status != 200:
+            readiness.unready.append((sent, why[:300]))
         await asyncio.sleep(0.1)
 
 
@@ -170,9 +179,13 @@ async def test_outages_give_typed_errors_flip_readiness_and_lose_no_refresh(
     worker = processes.start(["worker"], env)
     traffic, readiness, stop = Traffic(), Readiness(), asyncio.Event()
     flips: dict[str, float | None] = {}
+    unready_at: dict[str, float | None] = {}
     stopping: dict[str, float] = {}
     recovered: dict[str, bool] = {}
     worker_alive = False
+    transactions: list[dict[str, object]] = []
+    marks: list[str] = []
+    owners: list[str] = []
     tasks: list[asyncio.Task[None]] = []
     base = f"http://127.0.0.1:{settings.api_port}"
     async with httpx.AsyncClient(base_url=base, timeout=30) as api:
@@ -195,7 +208,7 @@ async def test_outages_give_typed_errors_flip_readiness_and_lose_no_refresh(
                 await _in_thread(start, settings, neo, red)
                 down = time.monotonic()  # a stop returns once the process is gone
                 await asyncio.sleep(HOLD_S)
-                flip = readiness.first_unready(began)
+                flip = unready_at[name] = readiness.first_unready(began)
                 stopping[name] = down - began
                 # From the moment the dependency is gone (a stop returns when its process has
                 # exited; readiness may flip earlier, while it shuts down: 0 then).
@@ -206,6 +219,12 @@ async def test_outages_give_typed_errors_flip_readiness_and_lose_no_refresh(
                 traffic.phase = f"after {name}"
             lost = await _lost_requests(graph, traffic.acked, RECOVER_S)
             worker_alive = worker.proc.poll() is None
+            if lost and worker_alive:  # what is it waiting for? (server/task_dump.py)
+                os.kill(worker.proc.pid, signal.SIGUSR1)
+                await asyncio.sleep(1)
+                transactions = await _transactions(graph)
+                marks = sorted(k.decode() for k in await arq_redis.keys("arq:in-progress:*"))
+                owners = sorted(k.decode() for k in await arq_redis.keys("segments:job-*"))
         finally:
             stop.set()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -248,9 +267,9 @@ async def test_outages_give_typed_errors_flip_readiness_and_lose_no_refresh(
             assert took is not None, name
             assert took < FLIP_S, (name, took)
         else:
-            assert took is None, (name, took)
+            assert took is None, (name, took, readiness.why(unready_at[name]))
     assert worker_alive, worker.tail()
-    assert not lost, lost
+    assert not lost, (lost, marks, owners, transactions, worker.tail(400))
 
 
 async def _create(api: httpx.AsyncClient, name: str, text: str) -> str:
@@ -285,3 +304,12 @@ async def _done_after(graph: Graph, gid: str, asked: datetime) -> bool:
     except Exception:  # Neo4j still coming back
         return False
     return bool(found[0]["n"])
+
+
+async def _transactions(graph: Graph) -> list[dict[str, object]]:
+    """The transactions Neo4j runs now, for a failure's message."""
+    found = await graph.read(
+        "SHOW TRANSACTIONS YIELD transactionId, currentQuery, status, elapsedTime, clientAddress "
+        "RETURN *"
+    )
+    return [dict(r) for r in found]
