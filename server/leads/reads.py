@@ -15,6 +15,7 @@ from server.leads import packed
 from server.leads import schema_attributes as a
 from server.leads.records import HistoryEntry
 from server.refresh.graph import compiled
+from server.refresh.spans import member_at
 from server.store.db import Db
 from server.store.members import plain_value
 from server.store.pages import InvalidCursor
@@ -113,8 +114,7 @@ def _audience_condition(audience: Audience | None) -> str:
         return ""
     return (
         f"AND EXISTS {{ MATCH (:{SEGMENT_LABEL} {{id: $segment}})-[m:{MEMBER_REL}]->(p) "
-        "WHERE m.since <= $segmentVersion "
-        "AND (m.until IS NULL OR m.until > $segmentVersion) } "
+        "WHERE " + member_at("$segmentVersion") + " } "
     )
 
 

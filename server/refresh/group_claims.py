@@ -20,6 +20,7 @@ from typing import Any, LiteralString
 from server.refresh.graph import Graph, Tx, rows, with_identifiers
 from server.refresh.records import Claim, Diff, MemberQuery, RunStatus
 from server.refresh.runs import OLDEST_KEPT
+from server.refresh.spans import member_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +90,7 @@ async def active_among(
     found = await graph.read(
         "UNWIND $rows AS row CALL (row) { "
         "  UNWIND row.keys AS k MATCH ()-[m:_MEMBER {segmentId: row.id, key: k}]->() "
-        "  WHERE m.since <= row.base AND (m.until IS NULL OR m.until > row.base) "
+        "  WHERE " + member_at("row.base") + " "
         "  RETURN collect(m.key) AS keys } "
         "RETURN row.id AS id, keys",
         rows=payload,

@@ -16,6 +16,7 @@ from typing import Any, LiteralString
 from server.refresh.claims import ClaimLost, holds_claim
 from server.refresh.graph import Graph, Tx, compiled, rows, with_identifiers
 from server.refresh.records import Claim, Diff, MemberQuery
+from server.refresh.spans import member_at
 from server.store.version_scan import version_keys
 
 BATCH_SIZE = 10_000
@@ -82,7 +83,7 @@ async def read_members_among(
     """Which of `keys` are members of version `version` (one index seek per key)."""
     records = await graph.read(
         "UNWIND $keys AS k MATCH ()-[m:_MEMBER {segmentId: $id, key: k}]->() "
-        "WHERE m.since <= $version AND (m.until IS NULL OR m.until > $version) "
+        "WHERE " + member_at("$version") + " "
         "RETURN collect(m.key) AS keys",
         id=segment_id,
         version=version,

@@ -18,6 +18,7 @@ from neo4j import Record
 
 from server.refresh.graph import Graph, Tx, rows
 from server.refresh.records import Growth, RunRecord, RunStatus, TrendPoint
+from server.refresh.spans import member_at
 from server.store.version_scan import Checked, check_keys, checked_read
 
 
@@ -118,8 +119,7 @@ async def exited_keys(
 # same reason; readers of the active version fetch it first (`active_version`).
 _PAGE_MATCH: LiteralString = (
     "MATCH ()-[m:_MEMBER]->() USING INDEX m:_MEMBER(segmentId, key) "
-    "WHERE m.segmentId = $id AND m.since <= $version "
-    "AND (m.until IS NULL OR m.until > $version) "
+    "WHERE m.segmentId = $id AND " + member_at("$version") + " "
 )
 _PAGE_END: LiteralString = "RETURN m.key AS key ORDER BY m.segmentId, m.key LIMIT $first"
 

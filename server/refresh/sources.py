@@ -23,6 +23,7 @@ from server.refresh.definitions import DefinitionError
 from server.refresh.graph import Graph
 from server.refresh.progress import ReportPhase, ignore_phase
 from server.refresh.records import MemberQuery, SegmentInfo, SplitSpec
+from server.refresh.spans import member_at
 from server.splits.buckets import bucket_of, in_ranges
 from server.store.version_scan import version_keys
 
@@ -83,7 +84,7 @@ class CypherSource:
 _PARENT_MEMBERS_AMONG: LiteralString = (
     "MATCH (s:_Segment {id: $id}) WITH s.activeVersion AS v "
     "CALL (v) { UNWIND $keys AS k MATCH ()-[m:_MEMBER {segmentId: $id, key: k}]->() "
-    "  WHERE m.since <= v AND (m.until IS NULL OR m.until > v) RETURN collect(m.key) AS keys } "
+    "  WHERE " + member_at("v") + " RETURN collect(m.key) AS keys } "
     "RETURN keys"
 )
 

@@ -8,6 +8,7 @@ from typing import LiteralString
 
 from neo4j.exceptions import ConstraintError
 
+from server.refresh.spans import member_at
 from server.store.db import Db, Tx, rows
 from server.store.records import Dependent, SegmentRecord, SegmentType
 from server.store.segments import NameTaken, NotFound, to_segment
@@ -149,7 +150,7 @@ async def _copy_members(tx: Tx, source_id: str, copy_id: str, version: int) -> S
         tx,
         "MATCH (c:_Segment {id: $id}) "
         "MATCH (:_Segment {id: $source})-[m:_MEMBER]->(p) "
-        "WHERE m.since <= $version AND (m.until IS NULL OR m.until > $version) "
+        "WHERE " + member_at("$version") + " "
         "CREATE (c)-[:_MEMBER {segmentId: $id, key: m.key, since: 1}]->(p)",
         source=source_id,
         id=copy_id,

@@ -22,11 +22,12 @@ from neo4j.time import Date, DateTime, Duration, Time
 from graph_schema.cypher_names import quote_identifier
 from graph_schema.model import Entity
 from server.refresh.claims import discard_aborted_versions
+from server.refresh.spans import member_at
 from server.store.db import Db, Tx, rows
 from server.store.pages import decode_cursor, encode_cursor
 from server.store.records import Member, Page, SegmentRecord
 from server.store.segments import AS_SEGMENT, NotFound, to_segment
-from server.store.version_scan import Checked, ScanChain, check_keys, checked_read
+from server.store.version_scan import COUNT_AT, Checked, ScanChain, check_keys, checked_read
 
 # A page walks the (segmentId, key) index in order and stops after `first` rows (the same
 # plan as the refresh engine's `runs._PAGE_MATCH`, which reads keys only; this one also needs
@@ -36,7 +37,7 @@ from server.store.version_scan import Checked, ScanChain, check_keys, checked_re
 # read-committed, so a switch during the query could otherwise mix two versions in one page.
 _PAGE_MATCH: LiteralString = (
     "MATCH ()-[m:_MEMBER]->(p) USING INDEX m:_MEMBER(segmentId, key) "
-    "WHERE m.segmentId = $id AND m.since <= $v AND (m.until IS NULL OR m.until > $v) "
+    "WHERE m.segmentId = $id AND " + member_at("$v") + " "
 )
 _PAGE_END: LiteralString = (
     "RETURN m.key AS key, m.since AS since, properties(p) AS props "
@@ -55,7 +56,7 @@ _ONE_PAGE_HEAD: LiteralString = (
     "WITH coalesce(s.activeVersion, 0) AS v, s.memberCount AS n "
     "CALL (v) { "
     "  MATCH ()-[m:_MEMBER]->(p) USING INDEX m:_MEMBER(segmentId, key) "
-    "  WHERE m.segmentId = $id AND m.since <= v AND (m.until IS NULL OR m.until > v) "
+    "  WHERE m.segmentId = $id AND " + member_at("v") + " "
 )
 # The profile's properties are read only as far as the caller needs them: all of them, the
 # `$columns` asked (values in that order, by dynamic lookup: the names stay parameters), or
@@ -116,13 +117,7 @@ async def _count(tx: Tx, segment_id: str, active: Active) -> int:
     it yet, a count of the version."""
     if active.count is not None:
         return active.count
-    found = await rows(
-        tx,
-        "MATCH ()-[m:_MEMBER]->() WHERE m.segmentId = $id AND m.since <= $v "
-        "AND (m.until IS NULL OR m.until > $v) RETURN count(m) AS n",
-        id=segment_id,
-        v=active.version,
-    )
+    found = await rows(tx, COUNT_AT, id=segment_id, v=active.version)
     return int(found[0]["n"])
 
 
@@ -190,7 +185,7 @@ _SEGMENT_HEAD: LiteralString = (
     "coalesce($columnsOf[s.audience], []) AS columns "
     "CALL (v, columns) { "
     "  MATCH ()-[m:_MEMBER]->(p) USING INDEX m:_MEMBER(segmentId, key) "
-    "  WHERE m.segmentId = $id AND m.since <= v AND (m.until IS NULL OR m.until > v) "
+    "  WHERE m.segmentId = $id AND " + member_at("v") + " "
 )
 _SEGMENT_COLUMNS: LiteralString = (
     "collect({key: m.key, since: m.since, values: [c IN columns | p[c]]})"
@@ -318,8 +313,8 @@ async def _switch(tx: Tx, segment_id: str, version: int, delta: int, now: dateti
         tx,
         "MATCH (s:_Segment {id: $id}) "
         "CALL (s) { WITH s WHERE s.memberCount IS NULL "
-        "  MATCH ()-[m:_MEMBER]->() WHERE m.segmentId = $id AND m.since <= $v "
-        "  AND (m.until IS NULL OR m.until > $v) RETURN count(m) AS counted } "
+        "  MATCH ()-[m:_MEMBER]->() WHERE m.segmentId = $id AND " + member_at("$v")
+        + " RETURN count(m) AS counted } "
         "SET s.activeVersion = $v, s.updatedAt = $now, "
         "    s.memberCount = coalesce(s.memberCount + $delta, counted)",
         id=segment_id,
@@ -346,7 +341,7 @@ async def add_members(
             "MATCH (s:_Segment {id: $id}) UNWIND $keys AS key "
             + match_profile
             + "WITH s, key, p, EXISTS { MATCH (s)-[m:_MEMBER]->(p) "
-            "  WHERE m.since <= $cur AND (m.until IS NULL OR m.until > $cur) } AS member "
+            "  WHERE " + member_at("$cur") + " } AS member "
             "CALL (s, key, p, member) { WITH * WHERE p IS NOT NULL AND NOT member "
             "  CREATE (s)-[:_MEMBER {segmentId: s.id, key: key, since: $v}]->(p) } "
             "RETURN key, p IS NULL AS unknown, member",
@@ -373,7 +368,7 @@ async def remove_members(
             tx,
             "MATCH (s:_Segment {id: $id})-[m:_MEMBER]->() "
             "WHERE m.segmentId = $id AND m.key IN $keys "
-            "  AND m.since <= $cur AND (m.until IS NULL OR m.until > $cur) "
+            "  AND " + member_at("$cur") + " "
             "SET m.until = $v RETURN m.key AS key",
             id=segment_id,
             keys=keys,
@@ -434,7 +429,7 @@ async def is_member(db: Db, segment_id: str, key: str | int) -> bool:
         found = await rows(
             tx,
             "MATCH ()-[m:_MEMBER]->() WHERE m.segmentId = $id AND m.key = $key"
-            " AND m.since <= $v AND (m.until IS NULL OR m.until > $v) RETURN count(m) AS n",
+            " AND " + member_at("$v") + " RETURN count(m) AS n",
             id=segment_id, key=key, v=active.version,
         )  # fmt: skip
         return int(found[0]["n"]) > 0
@@ -453,7 +448,7 @@ async def uncount_profiles(tx: Tx, entity: Entity, keys: Sequence[str | int]) ->
         tx,
         f"UNWIND $keys AS k MATCH {profile}<-[m:_MEMBER]-(s:_Segment) "
         "WITH s, m, coalesce(s.activeVersion, 0) AS v "
-        "WHERE s.memberCount IS NOT NULL AND m.since <= v AND (m.until IS NULL OR m.until > v) "
+        "WHERE s.memberCount IS NOT NULL AND " + member_at("v") + " "
         "WITH s, count(m) AS gone SET s.memberCount = s.memberCount - gone",
         keys=list(keys),
     )

@@ -10,6 +10,7 @@ from typing import Any, LiteralString
 import numpy as np
 from neo4j import Record
 
+from server.refresh.spans import member_at
 from server.store.db import Db
 from server.store.version_scan import Checked, ScanProblem, check_keys, checked_read
 
@@ -25,7 +26,7 @@ MEMBER_NODES: LiteralString = (
     "UNWIND range(0, size($ids) - 1) AS i "
     "MATCH (s:_Segment {id: $ids[i]}) WITH i, s, s.activeVersion AS v, s.memberCount AS n "
     "CALL (s, v) { "
-    "  MATCH (s)-[m:_MEMBER]->(p) WHERE m.since <= v AND (m.until IS NULL OR m.until > v) "
+    "  MATCH (s)-[m:_MEMBER]->(p) WHERE " + member_at("v") + " "
     "  RETURN collect(id(p)) AS nodes "
     "} "
     "RETURN i, v, n, nodes"
@@ -45,7 +46,7 @@ OVERLAP_BY_VALUE: LiteralString = (
     "CALL (id, v) { "
     "  MATCH ()-[m:_MEMBER]->(p) USING INDEX m:_MEMBER(segmentId, key) "
     "  WHERE m.segmentId = id AND m.key IS NOT NULL "
-    "  AND m.since <= v AND (m.until IS NULL OR m.until > v) "
+    "  AND " + member_at("v") + " "
     "  RETURN p "
     "} "
     "WITH p, sum(toInteger(2 ^ i)) AS mask "

@@ -24,6 +24,8 @@ from typing import Any, LiteralString, Protocol, TypeVar
 
 from neo4j import Record
 
+from server.refresh.spans import member_at
+
 log = logging.getLogger("segments.version_scan")
 T = TypeVar("T")
 
@@ -149,7 +151,7 @@ _VERSION_KEYS: LiteralString = (
     "    ELSE r.memberCount END AS n LIMIT 1 } "
     "CALL (v) { MATCH ()-[m:_MEMBER]->() USING INDEX m:_MEMBER(segmentId, key) "
     "  WHERE m.segmentId = $id AND m.key IS NOT NULL "
-    "  AND m.since <= v AND (m.until IS NULL OR m.until > v) "
+    "  AND " + member_at("v") + " "
     "  WITH m ORDER BY m.segmentId, m.key RETURN collect(m.key) AS keys } "
     "RETURN v, n, keys"
 )
@@ -179,9 +181,10 @@ async def version_keys(
     return await checked_read(what, segment_id, read, check)
 
 
-_COUNT: LiteralString = (
+# The members of version `$v` of segment `$id`, counted.
+COUNT_AT: LiteralString = (
     "MATCH ()-[m:_MEMBER]->() WHERE m.segmentId = $id AND m.key IS NOT NULL "
-    "AND m.since <= $v AND (m.until IS NULL OR m.until > $v) RETURN count(m) AS n"
+    "AND " + member_at("$v") + " RETURN count(m) AS n"
 )
 
 
@@ -214,7 +217,7 @@ class ScanChain:
         to a count of its memberships made now (the kept count is stale once members' profiles
         are deleted: see `checked_read`)."""
         if self.count is not None and self.total != self.count:
-            found = await reader.read(_COUNT, id=self.segment_id, v=self.version)
+            found = await reader.read(COUNT_AT, id=self.segment_id, v=self.version)
             if int(found[0]["n"]) == self.total:
                 return
             problem = ScanProblem("count", f"{self.total} keys in {self._pages} pages, "
