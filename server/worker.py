@@ -110,7 +110,7 @@ async def startup(ctx: dict[str, Any]) -> None:
         liveness.keep_alive(ctx["redis"], worker_id, refresh.worker_ttl_s, running)
     )
     await ensure_refresh_schema(graph)
-    await reconcile(ctx["redis"], graph)
+    await reconcile(ctx["redis"], graph, refresh.worker_ttl_s)
     # The first live change of each kind would otherwise pay Neo4j's planning of its queries.
     if settings.live_warm_plans:
         ctx["plan_warmer"] = warmer = PlanWarmer(ctx["refresh_env"], schema)
@@ -267,7 +267,7 @@ async def scheduled_refresh(ctx: dict[str, Any]) -> str | None:
     system = SystemSchedule(cron=refresh.system_cron, timezone=refresh.system_timezone)
     now = datetime.now(UTC)
     submitted = await schedule_tick(ctx["redis"], env.graph, system, now)
-    await reconcile(ctx["redis"], env.graph)
+    await reconcile(ctx["redis"], env.graph, refresh.worker_ttl_s)
     await export_jobs.export_tick(ctx["redis"], ctx["export_env"].db, now)
     await wake_if_waiting(ctx["redis"])  # changes whose applier was lost with a worker
     await clock.wake_clock(ctx["redis"])  # segments new to the clock; a lost deferred run

@@ -87,15 +87,16 @@ async def cancel_refresh(graph: Graph, segment_id: str) -> bool:
     return await segments.request_cancel(graph, segment_id)
 
 
-async def reconcile(arq: ArqRedis, graph: Graph) -> list[str]:
+async def reconcile(arq: ArqRedis, graph: Graph, worker_ttl_s: float) -> list[str]:
     """Enqueue again every requested refresh that Redis has no waiting or running job for
-    (Redis restarted empty, a job was lost with its worker), and hand a job whose worker died
-    to another (see liveness.py); returns the segment ids."""
+    (Redis restarted empty, a job was lost with its worker), and hand a job whose worker died,
+    or that no worker has owned for `worker_ttl_s`, to another (see liveness.py); returns the
+    segment ids."""
     requeued: list[str] = []
     for segment_id, job_id in await segments.stranded_requests(graph):
         status = None if job_id is None else await Job(job_id, arq).status()
         if job_id is not None and status is JobStatus.in_progress:
-            if await liveness.release_if_orphaned(arq, job_id):
+            if await liveness.release_if_orphaned(arq, job_id, worker_ttl_s):
                 requeued.append(segment_id)
             continue
         if status in _PENDING:

@@ -10,6 +10,13 @@ key has lapsed or no longer lists it (the job ended while Redis could not hear o
 starts the job (still in its queue until it finishes) on a live worker. A worker that was only
 cut off from Redis for longer than the TTL may then run beside the new one: the claim's fence
 keeps that harmless (the older run stops at its next batch).
+
+A job can also be marked running with no owner noted: arq marks it before the task starts, and
+a job that ends removes its owner before arq clears the mark. If Redis drops the connection in
+between (arq's own bookkeeping fails; found by the connection-reset fault of
+tests/reliability/test_outages.py), the mark stayed for hours and `reconcile` left it alone.
+`reconcile` now notes when it first saw such a job and releases it once that is a worker TTL
+ago, longer than any live worker takes to note a job it starts.
 """
 
 from __future__ import annotations
@@ -27,6 +34,8 @@ log = logging.getLogger("segments.worker")
 
 _ALIVE = "segments:worker-alive:"
 _OWNER = "segments:job-owner:"
+_UNOWNED = "segments:job-unowned-since:"
+_UNOWNED_KEEP_S = 600  # a note outlives a few minutes' reconciles, not the next run's start
 
 
 def new_worker_id() -> str:
@@ -58,6 +67,7 @@ async def forget_worker(redis: Redis, worker_id: str) -> None:
 async def note_owner(redis: Redis, job_id: str, worker_id: str, ttl_s: int) -> None:
     """Record that `worker_id` runs `job_id` (kept `ttl_s`, the job's timeout)."""
     await redis.set(_OWNER + job_id, worker_id.encode(), ex=max(ttl_s, 1))
+    await redis.delete(_UNOWNED + job_id)
 
 
 async def forget_owner(redis: Redis, job_id: str) -> None:
@@ -66,16 +76,29 @@ async def forget_owner(redis: Redis, job_id: str) -> None:
         await redis.delete(_OWNER + job_id)
 
 
-async def release_if_orphaned(redis: Redis, job_id: str) -> bool:
+async def release_if_orphaned(redis: Redis, job_id: str, unowned_grace_s: float) -> bool:
     """Clear the in-progress mark of `job_id` when the worker noted as running it is dead or
-    runs it no more, so arq starts the job again; True when it did. A job with no noted owner
-    is left alone."""
+    runs it no more, or when no worker has been noted for `unowned_grace_s` since this was
+    first asked, so arq starts the job again; True when it did."""
     owner = await redis.get(_OWNER + job_id)
     if owner is None:
-        return False
+        return await _release_if_long_unowned(redis, job_id, unowned_grace_s)
     alive = await redis.get(_ALIVE + owner.decode())
     if alive is not None and job_id in alive.decode().split("\n"):
         return False
     await redis.delete(in_progress_key_prefix + job_id, _OWNER + job_id)
     log.warning("refresh job %s lost its worker %s: released for another", job_id, owner)
+    return True
+
+
+async def _release_if_long_unowned(redis: Redis, job_id: str, grace_s: float) -> bool:
+    seconds, micros = await redis.time()  # one clock for every worker
+    now = seconds + micros / 1e6
+    await redis.set(_UNOWNED + job_id, repr(now), nx=True, ex=_UNOWNED_KEEP_S)
+    since = float(await redis.get(_UNOWNED + job_id) or now)
+    if now - since < grace_s:
+        return False
+    await redis.delete(in_progress_key_prefix + job_id, _UNOWNED + job_id)
+    log.warning("refresh job %s was marked running by no live worker for %.0f s: released "
+                "for another", job_id, now - since)  # fmt: skip
     return True

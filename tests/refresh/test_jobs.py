@@ -7,10 +7,11 @@ import asyncio
 
 import pytest
 from arq.connections import ArqRedis
+from arq.constants import in_progress_key_prefix
 
 from server.refresh import runs
 from server.refresh.graph import Graph
-from server.refresh.jobs import cancel_refresh, submit_refresh
+from server.refresh.jobs import cancel_refresh, reconcile, submit_refresh
 from server.refresh.progress import read_progress
 from server.refresh.records import RunStatus
 from tests.refresh.conftest import RunWorker
@@ -139,6 +140,26 @@ async def test_reconcile_requeues_requests_lost_with_redis(
     props = await segment_props(graph, "high")
     assert (props["status"], props["activeVersion"]) == ("SUCCESSFUL", 1)
     assert (await runs.list_runs(graph, "high"))[0].trigger == "RECONCILE"
+
+
+async def test_reconcile_releases_a_job_marked_running_that_no_worker_owns(
+    graph: Graph, arq_redis: ArqRedis, run_worker: RunWorker
+) -> None:
+    """arq marked the job running, then Redis dropped the connection before the job noted its
+    worker (or after it forgot it, before arq cleared the mark): no worker runs it."""
+    await add_people(graph, SCORES)
+    await make_segment(graph, "high", "score >= 50")
+    submitted = await submit_refresh(arq_redis, graph, ["high"])
+    assert submitted is not None
+    marked = in_progress_key_prefix + submitted.job_id
+    await arq_redis.psetex(marked, 3_600_000, b"1")  # no worker starts it until this expires
+    assert await reconcile(arq_redis, graph, worker_ttl_s=3600) == []  # just seen unowned
+    assert await arq_redis.exists(marked)
+    assert await reconcile(arq_redis, graph, worker_ttl_s=0) == ["high"]
+    assert not await arq_redis.exists(marked)
+    await run_worker()
+    props = await segment_props(graph, "high")
+    assert (props["status"], props["activeVersion"]) == ("SUCCESSFUL", 1)
 
 
 async def test_two_workers_never_refresh_one_segment_at_once(
