@@ -13,6 +13,7 @@ from neo4j.exceptions import ConnectionAcquisitionTimeoutError
 
 from server.settings import Settings
 from server.store import Db
+from server.store.db import Tx
 
 pytestmark = pytest.mark.anyio
 
@@ -45,3 +46,24 @@ async def test_reads_past_the_pool_wait_their_turn(
     queued = await _reads(settings, asyncio.Semaphore(POOL))
     assert [r for r in queued if isinstance(r, BaseException)] == []
     assert {r[0]["n"] for r in queued if isinstance(r, list)} == {ROWS // 7}
+
+
+async def test_a_read_inside_a_write_does_not_wait_for_a_second_turn(
+    empty_graph: neo4j.Driver, settings: Settings
+) -> None:
+    """With every turn taken by writes that read inside their work, a second turn for the
+    read would never come."""
+    driver = AsyncGraphDatabase.driver(
+        settings.neo4j_uri, auth=(settings.neo4j_user, settings.neo4j_password)
+    )
+    db = Db(driver, settings.neo4j_database, sessions=asyncio.Semaphore(2))
+
+    async def work(tx: Tx) -> int:
+        found = await db.read("RETURN 1 AS n")
+        return int(found[0]["n"])
+
+    try:
+        done = await asyncio.wait_for(asyncio.gather(*(db.write(work) for _ in range(4))), 20)
+    finally:
+        await driver.close()
+    assert done == [1, 1, 1, 1]

@@ -9,6 +9,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, LiteralString, TypeVar
 
@@ -27,6 +28,28 @@ def _retry_delays() -> Iterator[float]:
         delay *= 2
 
 
+# Whether this task (or the task that started it) holds a turn already: a call made while
+# holding one, such as a read inside a write's work, goes on without a second turn, which it
+# could wait for forever once every turn is held by callers like it.
+_HOLDS_TURN: ContextVar[bool] = ContextVar("holds_db_turn", default=False)
+_NO_TURN = contextlib.nullcontext()
+
+
+class _Turn:
+    __slots__ = ("_sessions", "_token")
+
+    def __init__(self, sessions: asyncio.Semaphore) -> None:
+        self._sessions = sessions
+
+    async def __aenter__(self) -> None:
+        await self._sessions.acquire()
+        self._token = _HOLDS_TURN.set(True)
+
+    async def __aexit__(self, *_: object) -> None:
+        _HOLDS_TURN.reset(self._token)
+        self._sessions.release()
+
+
 @dataclass(frozen=True, slots=True)
 class Db:
     driver: AsyncDriver
@@ -40,7 +63,9 @@ class Db:
     sessions: asyncio.Semaphore | None = None
 
     def _turn(self) -> AbstractAsyncContextManager[object]:
-        return self.sessions if self.sessions is not None else contextlib.nullcontext()
+        if self.sessions is None or _HOLDS_TURN.get():
+            return _NO_TURN
+        return _Turn(self.sessions)
 
     async def read(self, query: LiteralString, **params: Any) -> list[Record]:
         """Run one read query (routed to a reader on a cluster) and return its records.
