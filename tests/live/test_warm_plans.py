@@ -109,7 +109,7 @@ def test_a_warm_up_with_neo4j_down_is_logged_not_raised(settings: Settings) -> N
     async def warm() -> tuple[int, tuple[tuple[str, int], ...] | None]:
         driver = neo4j.AsyncGraphDatabase.driver(
             "bolt://127.0.0.1:1", auth=(settings.neo4j_user, settings.neo4j_password),
-            connection_acquisition_timeout=2,
+            connection_acquisition_timeout=2, max_transaction_retry_time=1,  # not 30 s of retries
         )  # fmt: skip
         try:
             schema = default_schema()
