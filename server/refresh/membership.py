@@ -10,7 +10,7 @@ claim (see claims.py), so a run that lost its claim cannot add to a newer versio
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from typing import Any, LiteralString
 
 from server.refresh.claims import ClaimLost, holds_claim
@@ -157,12 +157,27 @@ async def write_diff(
         await progress(done, total)
 
     for statement, keys in ((_entered_query(query), diff.entered), (_EXITED, diff.exited)):
-        try:
-            async with asyncio.TaskGroup() as group:
-                for batch in _batches(keys, batch_size):
-                    group.create_task(one(statement, batch))
-        except BaseExceptionGroup as failed:  # the first failure, as a sequential write would
-            raise failed.exceptions[0] from None
+        await _all_or_first_failure([one(statement, batch) for batch in _batches(keys, batch_size)])
+
+
+async def _all_or_first_failure(work: list[Coroutine[Any, Any, None]]) -> None:
+    """Run `work` concurrently; on the first failure cancel the rest and raise it, as a
+    sequential write would. Not a TaskGroup: on Python 3.11 before 3.11.3 (Debian 12's) a
+    failed child left the group's parent task marked as being cancelled, and a later await
+    in it (an anyio or redis timeout) was cancelled for no reason."""
+    tasks = [asyncio.ensure_future(w) for w in work]
+    if not tasks:
+        return
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        failed = next((t.exception() for t in tasks
+                       if t in done and not t.cancelled() and t.exception()), None)  # fmt: skip
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    if failed is not None:
+        raise failed
 
 
 async def _write_batch(
