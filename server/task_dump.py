@@ -13,7 +13,12 @@ log = logging.getLogger("segments.tasks")
 
 
 def install(loop: asyncio.AbstractEventLoop) -> None:
-    loop.add_signal_handler(signal.SIGUSR1, dump_tasks)
+    """Handle SIGUSR1 in `loop`; nothing where signals cannot be handled (a loop outside the
+    main thread, as a worker embedded in another program may run)."""
+    try:
+        loop.add_signal_handler(signal.SIGUSR1, dump_tasks)
+    except (ValueError, RuntimeError, NotImplementedError):
+        log.info("no task dump on SIGUSR1: this loop cannot handle signals")
 
 
 def dump_tasks() -> None:
