@@ -182,18 +182,45 @@ async def _keep_refreshing(api: httpx.AsyncClient, gid: str, level: Level, until
         await asyncio.sleep(0.5)
 
 
-def _cpu_seconds(pid: int | None) -> float:
-    """User + system CPU of a process so far (Linux /proc; 0 where unreadable)."""
+def _stat(pid: int | str) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command name (which may hold spaces)."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
+        return None
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every live process under `pid` (uvicorn's worker processes under its supervisor)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (fields := _stat(entry.name)):
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        kids = children.get(todo.pop(), [])
+        found += kids
+        todo += kids
+    return found
+
+
+def _cpu_seconds(pid: int | None) -> float:
+    """User + system CPU so far of a process and its live descendants (Linux /proc; 0 where
+    unreadable). The children count because `--api-workers 2` serves from two children of a
+    supervisor that itself idles; they live through a whole level, so before and after see
+    the same ones."""
+    if pid is None:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = 0
+    for one in [pid, *_descendants(pid)]:
+        if fields := _stat(one):
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _pids(app: processes.Process, worker: processes.Process) -> dict[str, int | None]:
-    """The processes whose CPU a level reports: the API (its first process when there are
-    several), the worker and our Neo4j."""
+    """The processes whose CPU a level reports, each with its descendants: the API (every
+    process of it), the worker and our Neo4j."""
     return {"api": app.proc.pid, "worker": worker.proc.pid,
             "neo4j": neo4j_service.status(get_settings()).pid}  # fmt: skip
 

@@ -1,0 +1,42 @@
+"""The load run's CPU figure of a process counts its descendants: with `--api-workers 2` the
+API's supervisor idles while its two children serve (it read 0.00 ms a request before)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+from bench.load.run import _cpu_seconds
+
+# A parent that idles while its child spins on a core for half a second.
+PARENT = """
+import subprocess, sys, time
+child = subprocess.Popen([sys.executable, "-c",
+    "import time\\nend = time.process_time() + 0.5\\nwhile time.process_time() < end: pass\\n"
+    "time.sleep(30)"])
+time.sleep(30)
+"""
+
+
+def _own_cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_a_process_cpu_includes_its_childrens() -> None:
+    parent = subprocess.Popen([sys.executable, "-c", PARENT])
+    try:
+        deadline = time.monotonic() + 20
+        while _cpu_seconds(parent.pid) < 0.5 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _cpu_seconds(parent.pid) >= 0.5  # the child's spin and both interpreters' start
+        assert _own_cpu_seconds(parent.pid) < 0.25  # the parent's own share: its start only
+    finally:
+        for child in subprocess.run(["pgrep", "-P", str(parent.pid)], capture_output=True,
+                                    text=True).stdout.split():  # fmt: skip
+            subprocess.run(["kill", child])
+        parent.kill()
+        parent.wait()
