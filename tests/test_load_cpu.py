@@ -4,11 +4,12 @@ API's supervisor idles while its two children serve (it read 0.00 ms a request b
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
 
-from bench.load.run import _cpu_seconds
+from bench.load.run import _cpu_seconds, _descendants
 
 # A parent that idles while its child spins on a core for half a second.
 PARENT = """
@@ -35,8 +36,7 @@ def test_a_process_cpu_includes_its_childrens() -> None:
         assert _cpu_seconds(parent.pid) >= 0.5  # the child's spin and both interpreters' start
         assert _own_cpu_seconds(parent.pid) < 0.25  # the parent's own share: its start only
     finally:
-        for child in subprocess.run(["pgrep", "-P", str(parent.pid)], capture_output=True,
-                                    text=True).stdout.split():  # fmt: skip
-            subprocess.run(["kill", child])
+        for child in _descendants(parent.pid):
+            os.kill(child, signal.SIGKILL)
         parent.kill()
         parent.wait()

@@ -12,6 +12,7 @@ writes the recorded figures alone (to drop rows of tests that no longer exist).
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 from server.settings import REPO_ROOT
@@ -19,6 +20,11 @@ from tests.reliability.figures import Figure, latest
 
 DOC = REPO_ROOT / "docs" / "reliability.md"
 START, END = "<!-- figures:start -->", "<!-- figures:end -->"
+
+
+def _cell(text: str) -> str:
+    """A table cell: a `|` inside (an error message may hold one) must not end it."""
+    return text.replace("|", "\\|")
 
 
 def table(figures: list[Figure]) -> str:
@@ -29,7 +35,8 @@ def table(figures: list[Figure]) -> str:
     for f in sorted(figures, key=lambda f: f.test):
         mark = "yes" if f.passed else "**no**"
         rows.append(
-            f"| {f.test} | {f.what} | {f.n:,} | {f.result} | {f.threshold} | {mark} "
+            f"| {_cell(f.test)} | {_cell(f.what)} | {f.n:,} | {_cell(f.result)} "
+            f"| {_cell(f.threshold)} | {mark} "
             f"| {f.mode} | `{f.commit}` |"
         )
     return "\n".join(rows)
@@ -39,7 +46,8 @@ def parse(table_text: str) -> list[Figure]:
     """The rows of a table `table` wrote, back as figures (the time they were taken is lost)."""
     found = []
     for line in table_text.splitlines()[2:]:
-        cells = [cell.strip() for cell in line.strip().strip("|").split(" | ")]
+        inner = line.strip().removeprefix("| ").removesuffix(" |")
+        cells = [cell.replace("\\|", "|") for cell in re.split(r"(?<!\\) \| ", inner)]
         if len(cells) != 8:
             raise ValueError(f"not a figures row ({len(cells)} cells, want 8): {line}")
         test, what, n, result, threshold, mark, run_mode, commit = cells
