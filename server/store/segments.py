@@ -180,6 +180,11 @@ async def find_names(db: Db, names: list[str]) -> dict[str, SegmentRecord]:
     return {s.name: s for s in found}
 
 
+async def segment_names(db: Db) -> list[str]:
+    """Every segment's name (for suggestions when a definition names one that does not exist)."""
+    return [r["name"] for r in await db.read("MATCH (s:_Segment) RETURN s.name AS name")]
+
+
 async def reaches(db: Db, start_names: list[str], target_id: str) -> bool:
     """Whether a segment among `start_names` reads `target_id`, directly or through others."""
     records = await db.read(

@@ -36,6 +36,14 @@ query($name: String!) {
 }
 """
 
+DEFINITION = """
+query($name: String!) {
+  segment(name: $name) {
+    definition { valid diagnostics { code span { line column } end { line column } } }
+  }
+}
+"""
+
 
 def test_unused_segment_is_deleted(api: Api) -> None:
     seg = create_ok(api, name="oslo")
@@ -61,6 +69,13 @@ def test_segment_read_by_another_is_guarded(api: Api) -> None:
     reader = api.data(LOOKUP, name="reader")["segment"]
     assert reader["lostInputs"] == ["oslo"]
     assert (reader["state"], reader["draft"]) == ("INACTIVE", True)
+    # Its definition says why, where its (canonical) text reads the deleted segment.
+    definition = api.data(DEFINITION, name="reader")["segment"]["definition"]
+    assert definition["valid"] is False
+    assert definition["diagnostics"] == [
+        {"code": "UNKNOWN_SEGMENT", "span": {"line": 2, "column": 7},
+         "end": {"line": 2, "column": 22}}
+    ]  # fmt: skip
 
 
 def test_registered_usage_guards_delete_until_unregistered(api: Api) -> None:

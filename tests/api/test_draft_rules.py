@@ -30,6 +30,14 @@ query($id: ID!) {
 }
 """
 
+PLACED = """
+query($id: ID!) {
+  segment(id: $id) {
+    definition { valid diagnostics { code message span { line column } end { line column } } }
+  }
+}
+"""
+
 
 def diagnostics(api: Api, segment_id: str) -> dict[str, Any]:
     found: dict[str, Any] = api.data(DIAGNOSTICS, id=segment_id)["segment"]["definition"]
@@ -114,6 +122,34 @@ def test_referencing_a_draft_or_missing_segment_is_refused(api: Api) -> None:
         api, name="ghost", definition={"text": "segment Customer where in segment nope"}
     )
     assert ghost["definition"]["diagnostics"] == [{"code": "UNKNOWN_SEGMENT"}]
+
+
+def test_problems_with_read_segments_point_at_the_reference(api: Api) -> None:
+    create_ok(api, name="oslo_buyers")
+    create_ok(api, name="broken", definition={"text": "segment Customer where"})
+    text = (
+        "segment Customer\nwhere city = 'Oslo'\n  and in segment oslo_buyer\n"
+        "  or in segment broken"
+    )
+    seg = create_ok(api, name="reader", definition={"text": text})
+    found = api.data(PLACED, id=seg["id"])["segment"]["definition"]
+    assert found["valid"] is False
+    assert found["diagnostics"] == [
+        {"code": "UNKNOWN_SEGMENT", "message": "no segment named oslo_buyer. Did you mean "
+         "`oslo_buyers`?", "span": {"line": 3, "column": 7}, "end": {"line": 3, "column": 28}},
+        {"code": "SEGMENT_NOT_VALID", "message": "segment broken is a draft or invalid",
+         "span": {"line": 4, "column": 6}, "end": {"line": 4, "column": 23}},
+    ]  # fmt: skip
+
+
+def test_an_audience_mismatch_points_at_the_audience(api: Api) -> None:
+    seg = create_ok(api, name="orders", audience="Customer",
+                    definition={"text": "segment Contact\nwhere city = 'Oslo'"})  # fmt: skip
+    found = diagnostics(api, seg["id"])
+    assert found["diagnostics"] == [
+        {"code": "AUDIENCE_MISMATCH", "span": {"line": 1, "column": 9},
+         "end": {"line": 1, "column": 16}}
+    ]  # fmt: skip
 
 
 def test_dependency_cycles_are_refused(api: Api) -> None:

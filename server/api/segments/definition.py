@@ -7,13 +7,15 @@ input, so a definition that does not compile can still be saved (as a draft).
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from grammar import CompiledSegment, SegmentError, Span, compile_segment
+from grammar import CompiledSegment, SegmentError, Span, compile_segment, parse
+from grammar import ast as a
 from graph_schema.model import GraphSchema
 from server.store.records import Diagnostic
 
@@ -31,6 +33,15 @@ class DefinitionCheck:
     diagnostics: tuple[Diagnostic, ...]
     references: tuple[str, ...]  # names of the segments it reads
     compiled: CompiledSegment | None = field(default=None, compare=False)
+    # Where the text first reads each referenced segment (text only), for the store's checks.
+    reference_spans: Mapping[str, Diagnostic] = field(default_factory=dict, compare=False)
+
+    def at_reference(self, name: str, code: str, message: str) -> Diagnostic:
+        """A problem with the segment `name` the definition reads, placed at its reference."""
+        place = self.reference_spans.get(name)
+        if place is None:
+            return Diagnostic(code=code, message=message)
+        return dataclasses.replace(place, code=code, message=message)
 
 
 def check_definition(
@@ -58,7 +69,12 @@ def check_definition(
         return _invalid(written, to_diagnostic(exc, written if text is not None else None))
     if audience and compiled.audience.casefold() != audience.casefold():
         message = f"it selects {compiled.audience}, but the segment's audience is {audience}"
-        return _invalid(written, Diagnostic(code=AUDIENCE_MISMATCH, message=message))
+        where = compiled.tree.audience.span if text is not None else None
+        return _invalid(written, _placed(AUDIENCE_MISMATCH, message, where, text))
+    spans: dict[str, Diagnostic] = {}
+    if text is not None:
+        for ref in _segment_references(compiled.tree):
+            spans.setdefault(ref.name.name, _placed("", "", ref.span, text))
     return DefinitionCheck(
         compiled.canonical,
         json.dumps(compiled.json, sort_keys=True),
@@ -66,7 +82,46 @@ def check_definition(
         (),
         compiled.referenced_segments,
         compiled,
+        spans,
     )
+
+
+def lost_inputs(text: str, names: tuple[str, ...]) -> tuple[Diagnostic, ...]:
+    """Diagnostics of a saved definition whose input segments were deleted (with `force`),
+    each at the first `in segment` that reads it: the definition compiled when it was saved,
+    but no longer does."""
+    try:
+        refs = list(_segment_references(parse(text)))
+    except SegmentError:  # a JSON form saved as written, or no text: say it without a place
+        refs = []
+    found = []
+    for name in names:
+        place = next((r.span for r in refs if r.name.name == name), None)
+        message = f"segment {name} was deleted; remove `in segment {name}` or name another"
+        found.append(_placed("UNKNOWN_SEGMENT", message, place, text))
+    return tuple(found)
+
+
+def _segment_references(node: object) -> Iterator[a.InSegment]:
+    """Every `in segment` condition of an AST, in the order of the text."""
+    if isinstance(node, a.InSegment):
+        yield node
+    elif isinstance(node, (list, tuple)):
+        for item in node:
+            yield from _segment_references(item)
+    elif dataclasses.is_dataclass(node) and not isinstance(node, (type, a.Identifier, Span)):
+        for f in dataclasses.fields(node):
+            yield from _segment_references(getattr(node, f.name))
+
+
+def _placed(code: str, message: str, span: Span | None, text: str | None) -> Diagnostic:
+    if span is None or text is None:
+        return Diagnostic(code=code, message=message)
+    end = Span.at(text, span.end)
+    return Diagnostic(
+        code=code, message=message, line=span.line, column=span.column,
+        end_line=end.line, end_column=end.column,
+    )  # fmt: skip
 
 
 def _invalid(written: str, problem: Diagnostic) -> DefinitionCheck:
@@ -79,10 +134,4 @@ def to_diagnostic(error: SegmentError, text: str | None) -> Diagnostic:
     message = (
         f"{error.message} Did you mean `{error.suggestion}`?" if error.suggestion else error.message
     )
-    if span is None or text is None:
-        return Diagnostic(code=str(error.code), message=message)
-    end = Span.at(text, span.end)
-    return Diagnostic(
-        code=str(error.code), message=message, line=span.line, column=span.column,
-        end_line=end.line, end_column=end.column,
-    )  # fmt: skip
+    return _placed(str(error.code), message, span, text)

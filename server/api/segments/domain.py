@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import uuid
 
+from grammar.errors import did_you_mean
 from server.api.context import Deps
 from server.api.errors import Problem, UserErrorCode
 from server.api.segments import validation as v
 from server.api.segments.commands import CreateSegment, DefinitionSource, Outcome, UpdateSegment
-from server.api.segments.definition import check_definition
+from server.api.segments.definition import DefinitionCheck, check_definition
 from server.store import segments as store
 from server.store.records import (
     Diagnostic,
@@ -44,9 +45,7 @@ async def compile_definition(
         source.text, source.tree, deps.schema, audience=audience, timezone=timezone,
         now=deps.clock(), allow_pii=deps.principal.reads_pii,
     )  # fmt: skip
-    problems = list(check.diagnostics) + await reference_problems(
-        deps, check.references, segment_id
-    )
+    problems = list(check.diagnostics) + await reference_problems(deps, check, segment_id)
     if kind is SegmentType.COMPOUND and check.valid and not check.references:
         problems.append(Diagnostic(code="COMPOUND_NEEDS_SEGMENTS", message="no segment used"))
     return NewDefinition(
@@ -56,18 +55,24 @@ async def compile_definition(
 
 
 async def reference_problems(
-    deps: Deps, names: tuple[str, ...], segment_id: str | None
+    deps: Deps, check: DefinitionCheck, segment_id: str | None
 ) -> list[Diagnostic]:
+    """What is wrong with the segments a compiled definition reads, each placed at its first
+    `in segment` when the definition is text."""
+    names = check.references
     if not names:
         return []
     found = await store.find_names(deps.db, list(names))
-    problems = [
-        Diagnostic(code="UNKNOWN_SEGMENT", message=f"no segment named {n}")
-        for n in names
-        if n not in found
-    ]
+    problems = []
+    missing = [n for n in names if n not in found]
+    known = await store.segment_names(deps.db) if missing else []
+    for name in missing:
+        close = did_you_mean(name, known)
+        hint = f" Did you mean `{close}`?" if close else ""
+        message = f"no segment named {name}.{hint}"
+        problems.append(check.at_reference(name, "UNKNOWN_SEGMENT", message))
     problems += [
-        Diagnostic(code="SEGMENT_NOT_VALID", message=f"segment {s.name} is a draft or invalid")
+        check.at_reference(s.name, "SEGMENT_NOT_VALID", f"segment {s.name} is a draft or invalid")
         for s in found.values()
         if not s.valid
     ]

@@ -72,7 +72,7 @@ async def compile_preview(
         source.text, source.tree, deps.schema, audience=audience, timezone=timezone, now=now,
         allow_pii=deps.principal.reads_pii,
     )  # fmt: skip
-    problems = await reference_problems(deps, check.references, None)
+    problems = await reference_problems(deps, check, None)
     if problems:
         check = DefinitionCheck(check.text, None, False, tuple(problems), check.references)
     if not estimate or check.compiled is None or not check.valid:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Iterable
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, cast
 
@@ -15,6 +16,7 @@ from server.access import Permission, mask_value
 from server.api.common import Span, asks, connection, field
 from server.api.context import Info
 from server.api.segments import history, reading
+from server.api.segments.definition import lost_inputs
 from server.api.segments.enums import DependentKind
 from server.api.segments.expansion import get_expansion
 from server.api.segments.expansion_types import SegmentExpansion
@@ -232,7 +234,12 @@ class Segment(relay.Node):
     @field("The current definition.")
     async def definition(self, info: Info) -> SegmentDefinition | None:
         found = await reading.current_definition(info.context.deps, self.record)
-        return SegmentDefinition.of(found) if found else None
+        if found is None:
+            return None
+        if self.record.lost_inputs:  # deleted since it was saved: it no longer compiles
+            lost = lost_inputs(found.text, self.record.lost_inputs)
+            found = replace(found, valid=False, diagnostics=(*found.diagnostics, *lost))
+        return SegmentDefinition.of(found)
 
     @field("Definition history, newest first.")
     async def definition_versions(
