@@ -91,13 +91,14 @@ class _Decoder:
             found = self._scalar(value, option, where, depth)
             if found is not _NO:
                 return found
-        raise _invalid(where, f"expected {_describe(options)}, got {_kind(value)}")
+        raise _invalid(where, f"expected {_describe(options)}, got {kind(value)}")
 
     def _node(self, value: dict[str, Any], options: tuple[Any, ...], where: str, depth: int) -> Any:
         name = value.get("node")
         cls = NODES.get(name) if isinstance(name, str) else None
         if cls is None or cls not in options:
-            raise _invalid(where, f"expected a node of {_describe(options)}, got {name!r}")
+            got = f"a {name} node" if cls else repr(name) if name is not None else "no \"node\""
+            raise _invalid(where, f"expected {_describe(options)}, got {got}")
         known = {f.name for f in _fields(cls)} | {"node"}
         extra = sorted(set(value) - known)
         if extra:
@@ -172,15 +173,32 @@ def _temporal(value: Any, hint: Any, where: str) -> Any:
     return parsed
 
 
-def _kind(value: Any) -> str:
-    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
-        type(value), "null" if value is None else "a number"
-    )
+def kind(value: Any) -> str:
+    """What a JSON value is, for messages: its type, and a short string itself."""
+    if isinstance(value, str):
+        return f"the string {value!r}" if len(value) <= 40 else "a string"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, dict):
+        return "an object"
+    return "a list" if isinstance(value, list) else "null"
+
+
+_NAMES: dict[Any, str] = {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
+          dt.date: "an ISO date", dt.datetime: "an ISO datetime", type(None): "null"}  # fmt: skip
 
 
 def _describe(options: tuple[Any, ...]) -> str:
     names = []
     for option in options:
-        origin = get_origin(option)
-        names.append("a list" if origin is tuple else getattr(option, "__name__", str(option)))
+        if get_origin(option) is tuple:
+            names.append("a list")
+        elif isinstance(option, type) and issubclass(option, Enum):
+            names.append("one of " + ", ".join(repr(m.value) for m in option))
+        elif option in NODES.values():
+            names.append(f"a {option.__name__} node")
+        else:
+            names.append(_NAMES.get(option, getattr(option, "__name__", str(option))))
     return " or ".join(names)

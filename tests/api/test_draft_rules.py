@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.api.conftest import Api, codes, create_ok
+from tests.api.conftest import Api, codes, create, create_ok
 
 ACTIVATE = """
 mutation($id: ID!) {
@@ -168,3 +168,40 @@ def test_compound_segments_read_other_segments(api: Api) -> None:
         api, name="c2", type="COMPOUND", definition={"text": "segment Customer where in segment a"}
     )
     assert (compound["state"], compound["draft"]) == ("ACTIVE", False)
+
+
+COMPILE_FORMS = """
+query($text: String, $json: JSON) {
+  compileSegment(definition: {text: $text, json: $json}) {
+    valid diagnostics { code message }
+  }
+}
+"""
+
+
+def test_a_definition_is_text_or_json_not_both(api: Api) -> None:
+    tree = api.data(COMPILE_FORMS, text="segment Customer where city = 'Oslo'")
+    assert tree["compileSegment"] == {"valid": True, "diagnostics": []}
+    oslo = create_ok(api, name="oslo")
+    json_form = api.data("query($id: ID!) { segment(id: $id) { definition { json } } }",
+                         id=oslo["id"])["segment"]["definition"]["json"]  # fmt: skip
+    both = {"text": "segment Customer where city = 'Bergen'", "json": json_form}
+    refused = create(api, name="both", definition=both)
+    assert refused["segment"] is None
+    assert codes(refused) == [("INVALID_VALUE", ["input", "definition"])]
+    assert api.data(LOOKUP_NAME, name="both")["segment"] is None  # nothing was saved
+    compiled = api.data(COMPILE_FORMS, **both)["compileSegment"]
+    assert compiled["valid"] is False
+    assert [d["code"] for d in compiled["diagnostics"]] == ["TEXT_AND_JSON"]
+
+
+def test_a_json_form_that_is_not_an_object_says_what_it_got(api: Api) -> None:
+    compiled = api.data(COMPILE_FORMS, json="not a tree")["compileSegment"]
+    assert compiled["diagnostics"] == [{
+        "code": "INVALID_JSON",
+        "message": '$: expected a Segment node (an object with "node"), got the string '
+                   "'not a tree'",
+    }]  # fmt: skip
+
+
+LOOKUP_NAME = "query($name: String!) { segment(name: $name) { id } }"

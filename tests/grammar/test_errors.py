@@ -167,6 +167,16 @@ def test_invalid_json_names_the_location() -> None:
         grammar.compile_segment(data, DEFAULT, now=NOW)
     assert caught.value.code is ErrorCode.INVALID_JSON
     assert "$.body.condition.op" in caught.value.message
+    # What was sent and what would do, in the JSON form's own words (no Python type names).
+    assert caught.value.message == (
+        "$.body.condition.op: expected one of '=', '!=', '<', '<=', '>', '>=', got the string '=='"
+    )
+    data["body"]["condition"]["op"] = "="
+    data["body"]["condition"]["value"] = {"node": "Comparison"}
+    with pytest.raises(SegmentError) as caught:
+        grammar.compile_segment(data, DEFAULT, now=NOW)
+    assert "expected a StringLiteral node or " in caught.value.message
+    assert caught.value.message.endswith("got a Comparison node")
     for bad in (
         "{",
         '{"node": "Segment"}',

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -15,7 +14,11 @@ T = TypeVar("T")
 @dataclass(frozen=True, slots=True)
 class DefinitionSource:
     text: str | None = None
-    tree: Mapping[str, Any] | None = None  # the JSON form a visual builder sends
+    tree: Any = None  # the JSON form a visual builder sends (any JSON value: checked later)
+
+    @property
+    def both(self) -> bool:
+        return self.text is not None and self.tree is not None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -16,12 +16,15 @@ from typing import Any
 
 from grammar import CompiledSegment, SegmentError, Span, compile_segment, parse
 from grammar import ast as a
+from grammar.json_form import kind
 from graph_schema.model import GraphSchema
 from server.store.records import Diagnostic
 
 EMPTY_DEFINITION = "EMPTY_DEFINITION"
 AUDIENCE_MISMATCH = "AUDIENCE_MISMATCH"
 LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
+TEXT_AND_JSON = "TEXT_AND_JSON"
+BOTH_GIVEN = "give the definition as text or as json, not both"
 MAX_DEFINITION_CHARS = 100_000
 
 
@@ -46,7 +49,7 @@ class DefinitionCheck:
 
 def check_definition(
     text: str | None,
-    tree: Mapping[str, Any] | None,
+    tree: Any,
     schema: GraphSchema,
     *,
     audience: str | None,
@@ -57,6 +60,11 @@ def check_definition(
     """Compile a definition given as text or as its JSON form; `allow_pii` is the caller's
     READ_PII (without it, filters on PII attributes are NOT_PERMITTED)."""
     written = text if text is not None else json.dumps(tree, sort_keys=True)
+    if text is not None and tree is not None:
+        return _invalid(text, Diagnostic(code=TEXT_AND_JSON, message=BOTH_GIVEN))
+    if tree is not None and not isinstance(tree, Mapping):
+        message = f"$: expected a Segment node (an object with \"node\"), got {kind(tree)}"
+        return _invalid(written, Diagnostic(code="INVALID_JSON", message=message))
     if (text is None and tree is None) or (text is not None and not text.strip()):
         return _invalid(written, Diagnostic(code=EMPTY_DEFINITION, message="it is empty"))
     if len(written) > MAX_DEFINITION_CHARS:

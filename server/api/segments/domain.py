@@ -10,7 +10,7 @@ from server.api.context import Deps
 from server.api.errors import Problem, UserErrorCode
 from server.api.segments import validation as v
 from server.api.segments.commands import CreateSegment, DefinitionSource, Outcome, UpdateSegment
-from server.api.segments.definition import DefinitionCheck, check_definition
+from server.api.segments.definition import BOTH_GIVEN, DefinitionCheck, check_definition
 from server.store import segments as store
 from server.store.records import (
     Diagnostic,
@@ -96,7 +96,15 @@ def _create_problems(deps: Deps, c: CreateSegment) -> list[Problem]:
         *v.check_schedule(
             c.type, schedule, c.schedule.cron if c.schedule else None, (*f, "schedule")
         ),
+        *_one_form(c.definition),
     ]
+
+
+def _one_form(source: DefinitionSource | None) -> list[Problem]:
+    """A definition comes as text or as JSON: with both, which one was meant is unknown."""
+    if source is None or not source.both:
+        return []
+    return [Problem(Code.INVALID_VALUE, ("input", "definition"), BOTH_GIVEN)]
 
 
 def _default_schedule(kind: SegmentType) -> ScheduleKind:
@@ -142,7 +150,7 @@ def _update_problems(deps: Deps, u: UpdateSegment, seg: SegmentRecord) -> list[P
     ]
     if u.schedule is not None:
         problems += v.check_schedule(seg.type, u.schedule.kind, u.schedule.cron, (*f, "schedule"))
-    return problems
+    return problems + _one_form(u.definition)
 
 
 async def update_segment(deps: Deps, u: UpdateSegment) -> Result:

@@ -17,15 +17,8 @@ class DefinitionInput:
     json: JSON | None = None
 
     def to_source(self) -> c.DefinitionSource:
-        # Text wins when both are sent: it is what a person typed last.
-        if self.text is not None:
-            return c.DefinitionSource(text=self.text)
-        if self.json is None:
-            return c.DefinitionSource()
-        # A JSON value that is not an object still goes to the compiler, which reports it.
-        return c.DefinitionSource(
-            tree=self.json if isinstance(self.json, dict) else {"": self.json}
-        )
+        # Both, or a JSON value that is not an object, go to the checks, which say what is wrong.
+        return c.DefinitionSource(text=self.text, tree=self.json)
 
 
 @strawberry.input
