@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from grammar.errors import did_you_mean
 from graph_schema.model import Entity
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
@@ -30,6 +31,13 @@ def resolve_columns(entity: Entity, asked: Sequence[str] | None) -> Columns:
     found = [entity.attribute(name.strip()) for name in asked]
     unknown = tuple(i for i, a in enumerate(found) if a is None)
     return Columns(tuple(a.name for a in found if a is not None), unknown)
+
+
+def unknown_column(entity: Entity, name: str) -> str:
+    """Why `name` is not a column, with the closest attribute when one is close."""
+    close = did_you_mean(name.strip(), [a.name for a in entity.attributes])
+    hint = f" Did you mean `{close}`?" if close else ""
+    return f"{name.strip()!r} is not an attribute of {entity.name}.{hint}"
 
 
 def safe_cell(value: object) -> str:

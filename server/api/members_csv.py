@@ -21,7 +21,7 @@ from server.api.auth import (
     unauthenticated_response,
 )
 from server.api.common import decode_gid
-from server.members_table import resolve_columns, safe_cell
+from server.members_table import resolve_columns, safe_cell, unknown_column
 from server.settings import Settings
 from server.store import Db
 from server.store.members import member_batches
@@ -30,11 +30,13 @@ from server.store.segments import get_segments
 BATCH = 2000
 
 
-def pick_columns(entity: Entity, asked: str | None) -> list[str] | None:
-    """Attribute names in the schema's spelling; None when one is unknown."""
+def pick_columns(entity: Entity, asked: str | None) -> list[str] | str:
+    """Attribute names in the schema's spelling, or why one asked is not a column."""
     names = [name for name in (asked or "").split(",") if name.strip()]
     columns = resolve_columns(entity, names or None)
-    return None if columns.unknown else list(columns.names)
+    if columns.unknown:
+        return " ".join(unknown_column(entity, names[i]) for i in columns.unknown)
+    return list(columns.names)
 
 
 def _cell(properties: dict[str, object], column: str, masked: frozenset[str]) -> str:
@@ -75,8 +77,9 @@ def members_csv(settings: Settings) -> Callable[[Request], Awaitable[Response]]:
             return JSONResponse({"error": "NOT_FOUND"}, status_code=404)
         entity = request.state.graph.require_entity(found.audience)
         columns = pick_columns(entity, request.query_params.get("columns"))
-        if columns is None:
-            return JSONResponse({"error": "UNKNOWN_COLUMN"}, status_code=400)
+        if isinstance(columns, str):
+            body = {"error": "UNKNOWN_COLUMN", "message": columns, "parameter": "columns"}
+            return JSONResponse(body, status_code=400)
         masked = frozenset() if principal.reads_pii else pii_columns(entity, columns)
         disposition = {"content-disposition": f'attachment; filename="{found.name}.csv"'}
         return StreamingResponse(

@@ -167,6 +167,12 @@ def test_pii_is_masked_in_members_and_csv_without_the_grant(
 
     assert csv_rows(sales)[1] == ["c1", "Ada", "***"]
     assert csv_rows(trusted_sales)[1] == ["c1", "Ada", "ada@example.com"]
+    typo = sales.client.get(f"/segments/{segment['id']}/members.csv?columns=name,emial",
+                            headers=sales.headers)  # fmt: skip
+    assert (typo.status_code, typo.json()) == (400, {
+        "error": "UNKNOWN_COLUMN", "parameter": "columns",
+        "message": "'emial' is not an attribute of Customer. Did you mean `email`?",
+    })  # fmt: skip
     viewer = as_key(secure, key_for(admin, "VIEWER"))
     denied = secure.client.get(f"/segments/{segment['id']}/members.csv", headers=viewer.headers)
     assert denied.status_code == 403

@@ -17,7 +17,7 @@ mutation($input: UpdateExportInput!) {
   updateExport(input: $input) {
     export { name state columns destination { kind url headerNames } trigger { kind cron }
              segments { name } }
-    userErrors { code field }
+    userErrors { code field message }
   }
 }
 """
@@ -109,8 +109,11 @@ def test_update_keeps_what_is_left_out(api: Api) -> None:
     reset = api.data(UPDATE, input={"id": export["id"], "columns": [], "name": "daily"})
     assert reset["updateExport"]["export"]["columns"] is None  # every attribute again
     assert reset["updateExport"]["export"]["name"] == "daily"
-    unknown = api.data(UPDATE, input={"id": export["id"], "columns": ["x"]})["updateExport"]
+    unknown = api.data(UPDATE, input={"id": export["id"], "columns": ["citty"]})["updateExport"]
     assert codes(unknown) == [("UNKNOWN_COLUMN", ["input", "columns", "0"])]
+    assert unknown["userErrors"][0]["message"] == (
+        "'citty' is not an attribute of Customer. Did you mean `city`?"
+    )
     gone = api.data(UPDATE, input={"id": oslo["id"], "name": "x"})["updateExport"]
     assert codes(gone) == [("NOT_FOUND", ["input", "id"])]
 

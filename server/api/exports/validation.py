@@ -11,7 +11,7 @@ from graph_schema.model import Entity
 from server.api.errors import Problem, UserErrorCode
 from server.exports.paths import PathOutsideRoot, confine
 from server.exports.records import Destination, DestinationKind, Trigger, TriggerKind
-from server.members_table import resolve_columns
+from server.members_table import resolve_columns, unknown_column
 from server.outgoing import OutgoingPolicy, RefusedUrl, check_outgoing, url_host
 from server.refresh.schedules import InvalidSchedule, check_schedule
 from server.store.records import SegmentRecord
@@ -149,7 +149,7 @@ def check_columns(
         return None, []
     resolved = resolve_columns(entity, columns)
     problems = [
-        Problem(Code.UNKNOWN_COLUMN, (*field, str(i)), f"not an attribute of {entity.name}")
+        Problem(Code.UNKNOWN_COLUMN, (*field, str(i)), unknown_column(entity, columns[i]))
         for i in resolved.unknown
     ]
     return tuple(dict.fromkeys(resolved.names)), problems

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from server.access import pii_columns
 from server.api.context import Deps
 from server.api.errors import ApiError, ErrorCode
-from server.members_table import resolve_columns
+from server.members_table import resolve_columns, unknown_column
 from server.store import definitions, members, usage
 from server.store import segments as store
 from server.store.pages import InvalidCursor, SegmentOrder
@@ -65,10 +65,11 @@ async def list_members(
 def member_columns(deps: Deps, audience: str, asked: list[str] | None) -> list[str]:
     """Attribute names of the audience entity to show (all by default), in the schema's
     spelling. Raises ApiError for a name that is not one of its attributes."""
-    columns = resolve_columns(deps.schema.require_entity(audience), asked)
-    if columns.unknown:
-        unknown = [asked[i] for i in columns.unknown] if asked else []
-        raise ApiError(ErrorCode.BAD_USER_INPUT, f"not attributes of {audience}: {unknown}")
+    entity = deps.schema.require_entity(audience)
+    columns = resolve_columns(entity, asked)
+    if columns.unknown and asked:
+        problems = " ".join(unknown_column(entity, asked[i]) for i in columns.unknown)
+        raise ApiError(ErrorCode.BAD_USER_INPUT, f"columns: {problems}")
     return list(columns.names)
 
 
