@@ -8,9 +8,11 @@ internals leak.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from graphql import (
     ASTValidationRule,
@@ -18,9 +20,15 @@ from graphql import (
     GraphQLSyntaxError,
     ValidationContext,
     ValidationRule,
+    ValueNode,
+    ValuesOfCorrectTypeRule,
+    VisitorAction,
+    print_ast,
 )
 from graphql.language import Lexer, Source, TokenKind
 from strawberry.extensions import MaskErrors
+
+log = logging.getLogger("segments.api")
 
 
 class ErrorCode(StrEnum):
@@ -90,6 +98,20 @@ class ApiError(GraphQLError):
 
     def __init__(self, code: ErrorCode, message: str) -> None:
         super().__init__(message, extensions={"code": str(code)})
+
+
+def log_errors(errors: list[GraphQLError]) -> None:
+    """A client's mistake (bad input, a refused limit: coded errors the client acts on) is one
+    INFO line; only an unexpected exception is logged with its traceback (masked for the
+    client), so the server's log shows the bugs."""
+    for error in errors:
+        code = (error.extensions or {}).get("code")
+        if _is_expected(error):
+            log.info("graphql request refused: %s", error.message,
+                     extra={"code": code, "path": error.path})  # fmt: skip
+        else:
+            log.error("graphql resolver failed: %s", error.message, exc_info=error.original_error,
+                      extra={"path": error.path})  # fmt: skip
 
 
 def _is_expected(error: GraphQLError) -> bool:
@@ -172,3 +194,32 @@ def with_code(rule: type[ASTValidationRule], code: ErrorCode) -> type[ASTValidat
 
     Coded.__name__ = f"Coded{rule.__name__}"
     return Coded
+
+
+class LocatedValuesRule(ValuesOfCorrectTypeRule):
+    """graphql-core's literal check, with the literal's place when a scalar refused it.
+
+    A scalar that refuses a literal (strawberry's DateTime, Date, JSON) raises its own
+    GraphQLError, which graphql-core reports as it is: no location, nothing saying which value.
+    """
+
+    _value: ValueNode | None = None
+
+    def is_valid_value_node(self, node: ValueNode, input_type: Any) -> VisitorAction:
+        self._value = node
+        return super().is_valid_value_node(node, input_type)
+
+    def report_error(self, error: GraphQLError) -> None:
+        if not error.nodes and self._value is not None:
+            message = f"Invalid value {print_ast(self._value)}: {error.message}"
+            error = GraphQLError(message, self._value, original_error=error.original_error,
+                                 extensions=error.extensions)  # fmt: skip
+        super().report_error(error)
+
+
+Rules = tuple[type[ASTValidationRule], ...]
+
+
+def with_located_values(rules: Rules) -> Rules:
+    """`rules` with graphql-core's literal check replaced by `LocatedValuesRule`."""
+    return tuple(LocatedValuesRule if r is ValuesOfCorrectTypeRule else r for r in rules)

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from graphql import ASTValidationRule
 from strawberry.extensions import ParserCache, ValidationCache
 
-from server.api.errors import ErrorPolicy
+from server.api.errors import ErrorPolicy, with_located_values
 
 CACHE_SIZE = 256
 # strawberry keeps these caches at module level, one per size: shared by every request.
@@ -32,7 +32,7 @@ class RequestPolicy(ErrorPolicy):
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context
         context.parse_options["max_tokens"] = self.max_tokens
-        context.validation_rules = context.validation_rules + self.rules
+        context.validation_rules = with_located_values(context.validation_rules) + self.rules
         yield from super().on_operation()
 
     def on_parse(self) -> Iterator[None]:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import strawberry
-from graphql import ASTValidationRule
+from graphql import ASTValidationRule, GraphQLError
 from strawberry import relay
 from strawberry.extensions import (
     DisableIntrospection,
@@ -15,11 +15,12 @@ from strawberry.extensions import (
     SchemaExtension,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
 from server.api.access import AccessMutations, AccessQueries
 from server.api.common import decode_gid, field
 from server.api.context import Info
-from server.api.errors import ErrorCode, with_code
+from server.api.errors import ErrorCode, log_errors, with_code
 from server.api.execution import AcyclicExecutionContext
 from server.api.exports.mutations import ExportMutations
 from server.api.exports.queries import ExportQueries
@@ -111,8 +112,15 @@ def extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     return found
 
 
+class Schema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        log_errors(errors)
+
+
 def build_schema(settings: Settings) -> strawberry.Schema:
-    return strawberry.Schema(
+    return Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 from graphql import GraphQLError
 from neo4j.exceptions import ServiceUnavailable
 
-from server.api.errors import ErrorPolicy
+from server.api.errors import ApiError, ErrorCode, ErrorPolicy, log_errors
 from server.settings import Settings
 from tests.api.conftest import Api, as_key, key_for, running
 
@@ -100,3 +101,34 @@ def test_graphiql_and_introspection_follow_production_mode(
         assert page.status_code == 404
         assert "text/html" not in page.headers.get("content-type", "")
         assert set(error_codes(prod.gql(introspect))) == {"GRAPHQL_VALIDATION_FAILED"}
+
+
+def test_client_mistakes_log_one_line_and_bugs_their_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    refused = GraphQLError("first must not be negative", extensions={"code": "BAD_USER_INPUT"},
+                           original_error=ApiError(ErrorCode.BAD_USER_INPUT, "x"))  # fmt: skip
+    try:
+        raise RuntimeError("secret at 127.0.0.1")
+    except RuntimeError as exc:
+        bug = GraphQLError("boom", original_error=exc)
+    with caplog.at_level(logging.INFO, logger="segments.api"):
+        log_errors([refused, bug])
+    mistake, failure = caplog.records
+    assert (mistake.levelno, mistake.exc_info) == (logging.INFO, None)
+    assert mistake.code == "BAD_USER_INPUT"  # type: ignore[attr-defined]
+    assert failure.levelno == logging.ERROR
+    assert failure.exc_info is not None
+    assert failure.exc_info[1] is bug.original_error
+
+
+def test_a_literal_a_scalar_refuses_is_located(api: Api) -> None:
+    query = (
+        '{\n  compileSegment(definition: {text: "segment Customer"},\n'
+        '    asOf: "yesterday") { valid } }'
+    )
+    body = api.gql(query)
+    assert error_codes(body) == ["GRAPHQL_VALIDATION_FAILED"]
+    error = body["errors"][0]
+    assert error["locations"] == [{"line": 3, "column": 11}]
+    assert error["message"].startswith('Invalid value "yesterday": ')
