@@ -115,6 +115,9 @@ async def startup(ctx: dict[str, Any]) -> None:
     if settings.live_warm_plans:
         ctx["plan_warmer"] = warmer = PlanWarmer(ctx["refresh_env"], schema)
         warmer.start()
+    source = settings.schema_file or "the default schema"
+    log.info("worker %s ready: Neo4j %s, schema %s (%d profile entities)", worker_id,
+             settings.neo4j_uri, source, len(schema.profiles))  # fmt: skip
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import logging.config
 from typing import Any
 
+from arq.logs import default_log_config
 from arq.worker import Worker, get_kwargs
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -49,6 +51,10 @@ class ResilientWorker(Worker):
 
 
 def run_worker(settings_cls: type[Any]) -> None:
-    """Run a ResilientWorker with the settings of `settings_cls` (arq's WorkerSettings form)."""
+    """Run a ResilientWorker with the settings of `settings_cls` (arq's WorkerSettings form),
+    logging as arq's own command does (a line per job) plus our `segments.*` loggers."""
+    config = default_log_config(verbose=False)
+    config["loggers"]["segments"] = {"handlers": ["arq.standard"], "level": "INFO"}
+    logging.config.dictConfig(config)
     kwargs: dict[str, Any] = get_kwargs(settings_cls)
     ResilientWorker(**kwargs).run()
