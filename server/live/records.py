@@ -14,6 +14,7 @@ class Link:
     other: Entity
     other_key: Any
     outgoing: bool  # the record is the relationship's source
+    at: tuple[str, ...]  # where the record gave it: ("links", "2"), or ("profile",) for a track
 
 
 @dataclass(frozen=True, slots=True)

@@ -143,7 +143,8 @@ def _link(schema: GraphSchema, entity: Entity, raw: Any, field: tuple[str, ...])
         message = f"name one relationship between {entity.name} and {other.name} ({names})"
         raise _Bad((*field, "relationship"), CODE_UNKNOWN_RELATIONSHIP, message)
     rel = candidates[0]
-    return Link(relationship=rel, other=other, other_key=key, outgoing=rel.source == entity.name)
+    outgoing = rel.source == entity.name
+    return Link(relationship=rel, other=other, other_key=key, outgoing=outgoing, at=field)
 
 
 def _relationships(schema: GraphSchema, a: Entity, b: Entity) -> list[Relationship]:

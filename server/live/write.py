@@ -130,11 +130,11 @@ async def _missing_link_targets(tx: Tx, upserts: list[Upsert]) -> list[RecordErr
         existing |= {(name, k) for k in found[0]["found"]}
     errors = []
     for u in upserts:
-        for i, link in enumerate(u.links):
+        for link in u.links:
             target = (link.other.name, link.other_key)
             if target not in in_batch and target not in existing:
                 message = f"no {link.other.name} with key {link.other_key!r}"
-                errors.append(RecordError(u.index, ("links", str(i), "key"), "NOT_FOUND", message))
+                errors.append(RecordError(u.index, (*link.at, "key"), "NOT_FOUND", message))
     return errors
 
 

@@ -63,7 +63,7 @@ def test_records_are_validated_one_by_one(api: Api, empty_graph: neo4j.Driver) -
         (2, ["properties", "nope"], "UNKNOWN_ATTRIBUTE"),
         (3, ["key"], "INVALID_RECORD"),
         (4, ["profile"], "INVALID_RECORD"),
-        (5, ["links", "0", "key"], "NOT_FOUND"),
+        (5, ["profile", "key"], "NOT_FOUND"),  # where the record named it
         (6, ["properties", "birthDate"], "TYPE_MISMATCH"),
     ]
     assert found["accepted"] == 1
