@@ -76,6 +76,17 @@ class ImportReport:
         return sum(f.rows for f in self.files)
 
     @property
+    def written(self) -> int:
+        """Rows upserted (bad rows and rows with nothing to link are not)."""
+        return sum(f.written for f in self.files)
+
+    def summary(self) -> str:
+        """What happened to the rows read, for the end of an import's output."""
+        bad = self.bad_row_count
+        return (f"{self.rows:,} rows read, {self.written:,} written, "
+                f"{bad:,} bad row{'' if bad == 1 else 's'} skipped")  # fmt: skip
+
+    @property
     def rows_per_second(self) -> float:
         return self.rows / self.seconds if self.seconds > 0 else 0.0
 

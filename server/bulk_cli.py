@@ -54,8 +54,8 @@ def run_bulk_import(
 def _print_report(console: Console, report: ImportReport, timing: BulkTiming) -> None:
     print_problems(console, report)
     console.print(
-        f"bulk imported {report.rows:,} rows in {report.seconds:.1f}s "
+        f"bulk imported in {report.seconds:.1f}s "
         f"([bold]{report.rows_per_second:,.0f} rows/s[/]; convert {timing.prepare:.1f}s, "
         f"neo4j-admin {timing.admin:.1f}s, restart {timing.restart:.1f}s, "
-        f"indexes {timing.schema:.1f}s), {report.bad_row_count} bad rows skipped"
+        f"indexes {timing.schema:.1f}s): {report.summary()}"
     )

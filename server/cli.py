@@ -111,8 +111,8 @@ def _run_import(settings: Settings, schema: GraphSchema, directory: Path, *, str
             raise _fail(msg) from None
     print_problems(console, report)
     console.print(
-        f"imported {report.rows:,} rows in {report.seconds:.1f}s "
-        f"([bold]{report.rows_per_second:,.0f} rows/s[/]), {report.bad_row_count} bad rows skipped"
+        f"imported in {report.seconds:.1f}s ([bold]{report.rows_per_second:,.0f} rows/s[/]): "
+        f"{report.summary()}"
     )
 
 

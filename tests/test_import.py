@@ -113,6 +113,7 @@ def test_round_trip_counts_types_constraints_indexes(
         ("favourites.csv", "FAVOURS", 2, 2, (), 0),  # a join file has its own pass
     ]
     assert report.rows == 10
+    assert report.summary() == "10 rows read, 10 written, 0 bad rows skipped"
     assert (count(empty_graph, "(:Member)"), count(empty_graph, "(:Purchase)")) == (3, 3)
     assert count(empty_graph, "(:Member)-[:MADE]->(:Purchase)") == 2
     assert count(empty_graph, "(:Member)-[:FAVOURS]->(:Store)") == 2
@@ -205,6 +206,10 @@ def test_bad_rows_are_reported_with_position_and_skipped(
     assert "unknown Member 9" in reasons[7]
     assert report.bad_row_count == 10
     assert [f.bad for f in report.files] == [6, 0, 3, 1]
+    # The summary accounts for every row read: written, skipped as bad, or with nothing to link.
+    read, written = sum(f.rows for f in report.files), sum(f.written for f in report.files)
+    assert report.summary() == f"{read:,} rows read, {written:,} written, 10 bad rows skipped"
+    assert written < read
     assert count(empty_graph, "(:Member)") == 3  # good rows are all in
     assert count(empty_graph, "(:Purchase)") == 5  # P4 and P6 exist, only their links failed
 
