@@ -49,6 +49,9 @@ class Span:
         return Span(offset=offset, end=offset if end is None else end, line=line, column=column)
 
 
+MAX_ERRORS = 20  # reported for one definition
+
+
 class SegmentError(Exception):
     """A mistake in a segment definition: what went wrong, where, and how to fix it."""
 
@@ -69,11 +72,26 @@ class SegmentError(Exception):
         self.expected = tuple(sorted(set(expected)))
         self.suggestion = suggestion
         self.candidates = tuple(candidates)
+        # Further mistakes found beside this one (sibling conditions), in text order: a
+        # definition's independent mistakes are reported together, not one per attempt.
+        self.more: tuple[SegmentError, ...] = ()
 
     def __str__(self) -> str:
         where = f" (line {self.span.line}, column {self.span.column})" if self.span else ""
         hint = f" Did you mean `{self.suggestion}`?" if self.suggestion else ""
         return f"{self.code}: {self.message}{where}{hint}"
+
+    def with_more(self, others: Iterable[SegmentError]) -> SegmentError:
+        """This error with `others` (and theirs) after its own, at most MAX_ERRORS in all."""
+        found = [*self.more]
+        for other in others:
+            found += [other, *other.more]
+        self.more = tuple(found[: MAX_ERRORS - 1])
+        return self
+
+    def all(self) -> tuple[SegmentError, ...]:
+        """This error and the ones found beside it."""
+        return (self, *self.more)
 
     def with_span(self, span: Span | None) -> SegmentError:
         """Fill a missing span from an enclosing node (deep errors get positions for free)."""

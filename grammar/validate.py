@@ -7,8 +7,9 @@ printer cannot emit a name that was not checked.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import assert_never
+from typing import TypeVar, assert_never
 from zoneinfo import ZoneInfo
 
 from grammar import ast as a
@@ -130,10 +131,28 @@ def _set_expr(node: a.SetExpr, context: _Context) -> b.BoundSetExpr:
         case a.Group():
             return b.BoundGroup(condition=condition(node.condition, context))
         case a.SetOperation():
-            left, right = _set_expr(node.left, context), _set_expr(node.right, context)
+            left, right = _every(lambda n: _set_expr(n, context), (node.left, node.right))
             return b.BoundSetOperation(op=node.op, left=left, right=right)
         case _:
             assert_never(node)
+
+
+_In = TypeVar("_In")
+_Out = TypeVar("_Out")
+
+
+def _every(bind: Callable[[_In], _Out], items: Sequence[_In]) -> tuple[_Out, ...]:
+    """Bind every item, so that independent mistakes are reported together: the first one
+    raised, the others in its `more`."""
+    bound, errors = [], []
+    for item in items:
+        try:
+            bound.append(bind(item))
+        except SegmentError as exc:
+            errors.append(exc)
+    if errors:
+        raise errors[0].with_more(errors[1:])
+    return tuple(bound)
 
 
 def condition(node: a.Condition, context: _Context) -> b.BoundCondition:
@@ -147,9 +166,9 @@ def condition(node: a.Condition, context: _Context) -> b.BoundCondition:
 def _condition(node: a.Condition, context: _Context) -> b.BoundCondition:
     match node:
         case a.And(items=items):
-            return b.BoundAnd(items=tuple(condition(i, context) for i in items))
+            return b.BoundAnd(items=_every(lambda i: condition(i, context), items))
         case a.Or(items=items):
-            return b.BoundOr(items=tuple(condition(i, context) for i in items))
+            return b.BoundOr(items=_every(lambda i: condition(i, context), items))
         case a.Not(item=item):
             return b.BoundNot(item=condition(item, context))
         case a.InSegment(name=name):

@@ -59,6 +59,12 @@ def test_invalid_definition_gives_positioned_diagnostics(api: Api) -> None:
             "end": {"line": 2, "column": 12},
         }
     ]
+    # Every independent mistake at once, in text order.
+    text = "segment Customer\nwhere citty = 'Oslo'\n  and satisfaction = 'high'\n  and nme = 'x'"
+    several = api.data(COMPILE, text=text)["compileSegment"]["diagnostics"]
+    assert [(d["code"], d["span"]["line"]) for d in several] == [
+        ("UNKNOWN_ATTRIBUTE", 2), ("TYPE_MISMATCH", 3), ("UNKNOWN_ATTRIBUTE", 4),
+    ]  # fmt: skip
 
 
 def test_audience_and_references_are_checked(api: Api) -> None:

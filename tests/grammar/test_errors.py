@@ -246,3 +246,17 @@ def test_error_serialises() -> None:
     assert data["code"] == "SYNTAX_UNEXPECTED_TOKEN"
     assert data["span"] is not None
     assert "line 1" in str(caught.value)
+
+
+def test_independent_mistakes_are_reported_together_in_text_order() -> None:
+    text = C + 'citty = "x" and satisfaction = "high"\n  or not (nmae = "y")\nexcept where cty = 1'
+    with pytest.raises(SegmentError) as caught:
+        grammar.compile_segment(text, DEFAULT, now=NOW)
+    found = [(e.code, e.span.line if e.span else None, e.suggestion) for e in caught.value.all()]
+    assert found == [
+        (ErrorCode.UNKNOWN_ATTRIBUTE, 1, "city"),
+        (ErrorCode.TYPE_MISMATCH, 1, None),
+        (ErrorCode.UNKNOWN_ATTRIBUTE, 2, "name"),
+        (ErrorCode.UNKNOWN_ATTRIBUTE, 3, "city"),
+    ]
+    assert caught.value.code is ErrorCode.UNKNOWN_ATTRIBUTE  # the first stays the one raised

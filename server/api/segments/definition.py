@@ -73,8 +73,8 @@ def check_definition(
     source: str | Mapping[str, Any] = text if text is not None else tree or {}
     try:
         compiled = compile_segment(source, schema, now=now, timezone=timezone, allow_pii=allow_pii)
-    except SegmentError as exc:
-        return _invalid(written, to_diagnostic(exc, written if text is not None else None))
+    except SegmentError as exc:  # with the mistakes found beside it
+        return _invalid(written, *(to_diagnostic(e, text) for e in exc.all()))
     if audience and compiled.audience.casefold() != audience.casefold():
         message = f"it selects {compiled.audience}, but the segment's audience is {audience}"
         where = compiled.tree.audience.span if text is not None else None
@@ -132,8 +132,8 @@ def _placed(code: str, message: str, span: Span | None, text: str | None) -> Dia
     )  # fmt: skip
 
 
-def _invalid(written: str, problem: Diagnostic) -> DefinitionCheck:
-    return DefinitionCheck(written, None, False, (problem,), ())
+def _invalid(written: str, *problems: Diagnostic) -> DefinitionCheck:
+    return DefinitionCheck(written, None, False, problems, ())
 
 
 def to_diagnostic(error: SegmentError, text: str | None) -> Diagnostic:
