@@ -11,7 +11,8 @@ relationship may be left out when the schema has exactly one between the two ent
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from graph_schema import AttrType, Entity, GraphSchema, Relationship
@@ -30,6 +31,22 @@ class _Bad(Exception):
     def __init__(self, field: tuple[str, ...], code: str, message: str) -> None:
         super().__init__(message)
         self.field, self.code, self.message = field, code, message
+        self.more: list[_Bad] = []  # other mistakes of the same record, in the record's order
+
+
+def _all(checks: Sequence[Callable[[], Any]]) -> list[Any]:
+    """Run every check, so that a record's independent mistakes (an attribute's type, another
+    attribute's name, a link) come back together: the first raised, the rest in its `more`."""
+    found, bad = [], []
+    for check in checks:
+        try:
+            found.append(check())
+        except _Bad as exc:
+            bad.append(exc)
+    if bad:
+        bad[0].more = bad[1:]
+        raise bad[0]
+    return found
 
 
 def validate_records(schema: GraphSchema, records: Sequence[Any]) -> Validated:
@@ -47,7 +64,8 @@ def validate_records(schema: GraphSchema, records: Sequence[Any]) -> Validated:
             else:
                 found.upserts.append(record)
         except _Bad as bad:
-            found.errors.append(RecordError(index, bad.field, bad.code, bad.message))
+            found.errors += [RecordError(index, b.field, b.code, b.message)
+                             for b in (bad, *bad.more)]  # fmt: skip
     return found
 
 
@@ -72,21 +90,22 @@ def _record(schema: GraphSchema, index: int, raw: Any) -> Upsert | Delete:
     props = raw.get(props_field, raw.get("properties", {})) or {}
     if not isinstance(props, Mapping):
         raise _Bad((props_field,), CODE_INVALID, "an object of attribute values")
-    values = {
-        name: _value(entity, name, value, (props_field, name))
-        for name, value in props.items()
-        if name != entity.key
-    }
-    links = [
-        _link(schema, entity, link, ("links", str(i)))
-        for i, link in enumerate(raw.get("links", []) or [])
-    ]
+    named = [name for name in props if name != entity.key]
+    checks = [partial(_value, entity, name, props[name], (props_field, name)) for name in named]
+    checks += [partial(_link, schema, entity, link, ("links", str(i)))
+               for i, link in enumerate(raw.get("links", []) or [])]  # fmt: skip
     if kind == "track":
-        profile = raw.get("profile")
-        if not isinstance(profile, Mapping):
-            raise _Bad(("profile",), CODE_INVALID, "track needs profile: {entity, key}")
-        links.append(_link(schema, entity, profile, ("profile",)))
-    return Upsert(index=index, entity=entity, key=key, values=values, links=tuple(links))
+        checks.append(partial(_profile, schema, entity, raw.get("profile")))
+    checked = _all(checks)
+    values = dict(zip(named, checked[: len(named)], strict=True))
+    links = tuple(checked[len(named) :])
+    return Upsert(index=index, entity=entity, key=key, values=values, links=links)
+
+
+def _profile(schema: GraphSchema, entity: Entity, raw: Any) -> Link:
+    if not isinstance(raw, Mapping):
+        raise _Bad(("profile",), CODE_INVALID, "track needs profile: {entity, key}")
+    return _link(schema, entity, raw, ("profile",))
 
 
 def _entity(schema: GraphSchema, name: Any, field: tuple[str, ...]) -> Entity:

@@ -55,6 +55,9 @@ def test_records_are_validated_one_by_one(api: Api, empty_graph: neo4j.Driver) -
          "profile": {"entity": "Customer", "key": "ghost"}},
         {"entity": "Customer", "key": "ok", "properties": {"birthDate": "2024-02-30"}},
         {"entity": "Customer", "key": "fine", "properties": {"city": "Oslo"}},
+        # Every independent mistake of one record, in the record's order.
+        {"type": "track", "entity": "Order", "key": "o8",
+         "properties": {"total": "lots", "totl": 1}, "profile": {"entity": "Customer"}},
     ]  # fmt: skip
     found = api.data(INGEST, records=bad)["ingestRecords"]
     assert [(e["index"], e["field"], e["code"]) for e in found["errors"]] == [
@@ -65,6 +68,9 @@ def test_records_are_validated_one_by_one(api: Api, empty_graph: neo4j.Driver) -
         (4, ["profile"], "INVALID_RECORD"),
         (5, ["profile", "key"], "NOT_FOUND"),  # where the record named it
         (6, ["properties", "birthDate"], "TYPE_MISMATCH"),
+        (8, ["properties", "total"], "TYPE_MISMATCH"),
+        (8, ["properties", "totl"], "UNKNOWN_ATTRIBUTE"),
+        (8, ["profile", "key"], "INVALID_RECORD"),
     ]
     assert found["accepted"] == 1
     assert counts(empty_graph) == (1, 0, 0)  # only `fine`; the refused order left nothing
