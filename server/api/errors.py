@@ -103,12 +103,18 @@ class ApiError(GraphQLError):
 def log_errors(errors: list[GraphQLError]) -> None:
     """A client's mistake (bad input, a refused limit: coded errors the client acts on) is one
     INFO line; only an unexpected exception is logged with its traceback (masked for the
-    client), so the server's log shows the bugs."""
+    client), so the server's log shows the bugs. An outage is one WARNING line: during one,
+    every request meets it, and its cause is logged where readiness probes it."""
+    from server.api.unavailable import is_unavailable
+
     for error in errors:
         code = (error.extensions or {}).get("code")
         if _is_expected(error):
             log.info("graphql request refused: %s", error.message,
                      extra={"code": code, "path": error.path})  # fmt: skip
+        elif is_unavailable(error.original_error):
+            log.warning("graphql request met an outage: %r", error.original_error,
+                        extra={"path": error.path})  # fmt: skip
         else:
             log.error("graphql resolver failed: %s", error.message, exc_info=error.original_error,
                       extra={"path": error.path})  # fmt: skip

@@ -112,9 +112,11 @@ def test_client_mistakes_log_one_line_and_bugs_their_traceback(
         raise RuntimeError("secret at 127.0.0.1")
     except RuntimeError as exc:
         bug = GraphQLError("boom", original_error=exc)
+    outage = GraphQLError("down", original_error=ServiceUnavailable("at 127.0.0.1:7687"))
     with caplog.at_level(logging.INFO, logger="segments.api"):
-        log_errors([refused, bug])
-    mistake, failure = caplog.records
+        log_errors([refused, bug, outage])
+    mistake, failure, unavailable = caplog.records
+    assert (unavailable.levelno, unavailable.exc_info) == (logging.WARNING, None)
     assert (mistake.levelno, mistake.exc_info) == (logging.INFO, None)
     assert mistake.code == "BAD_USER_INPUT"  # type: ignore[attr-defined]
     assert failure.levelno == logging.ERROR
