@@ -33,7 +33,9 @@ query($id: ID!) {
 PLACED = """
 query($id: ID!) {
   segment(id: $id) {
-    definition { valid diagnostics { code message span { line column } end { line column } } }
+    definition {
+      text valid diagnostics { code message span { line column } end { line column } }
+    }
   }
 }
 """
@@ -134,6 +136,7 @@ def test_problems_with_read_segments_point_at_the_reference(api: Api) -> None:
     seg = create_ok(api, name="reader", definition={"text": text})
     found = api.data(PLACED, id=seg["id"])["segment"]["definition"]
     assert found["valid"] is False
+    assert found["text"] == text  # kept as written: the positions count in it
     assert found["diagnostics"] == [
         {"code": "UNKNOWN_SEGMENT", "message": "no segment named oslo_buyer. Did you mean "
          "`oslo_buyers`?", "span": {"line": 3, "column": 7}, "end": {"line": 3, "column": 28}},
@@ -205,3 +208,16 @@ def test_a_json_form_that_is_not_an_object_says_what_it_got(api: Api) -> None:
 
 
 LOOKUP_NAME = "query($name: String!) { segment(name: $name) { id } }"
+
+
+def test_a_reference_problem_keeps_the_text_its_position_counts_in(api: Api) -> None:
+    # One line as written; the canonical form would break it after the audience.
+    text = "segment Customer where in segment nope"
+    seg = create_ok(api, name="one_line", definition={"text": text})
+    found = api.data(PLACED, id=seg["id"])["segment"]["definition"]
+    assert found["text"] == text
+    assert [(d["span"], d["end"]) for d in found["diagnostics"]] == [
+        ({"line": 1, "column": 24}, {"line": 1, "column": 39})
+    ]
+    compiled = api.data(COMPILE_FORMS, text=text)["compileSegment"]
+    assert compiled["valid"] is False

@@ -38,6 +38,14 @@ class DefinitionCheck:
     compiled: CompiledSegment | None = field(default=None, compare=False)
     # Where the text first reads each referenced segment (text only), for the store's checks.
     reference_spans: Mapping[str, Diagnostic] = field(default_factory=dict, compare=False)
+    # The definition as sent: what a diagnostic's line and column count in.
+    written: str = field(default="", compare=False)
+
+    def refused(self, problems: tuple[Diagnostic, ...]) -> DefinitionCheck:
+        """This definition found invalid after compiling (by what it reads, say): kept as
+        written, like any invalid one, since the problems' positions count in that text."""
+        return DefinitionCheck(self.written, None, False, problems, self.references,
+                               written=self.written)  # fmt: skip
 
     def at_reference(self, name: str, code: str, message: str) -> Diagnostic:
         """A problem with the segment `name` the definition reads, placed at its reference."""
@@ -91,6 +99,7 @@ def check_definition(
         compiled.referenced_segments,
         compiled,
         spans,
+        written,
     )
 
 
@@ -133,7 +142,7 @@ def _placed(code: str, message: str, span: Span | None, text: str | None) -> Dia
 
 
 def _invalid(written: str, *problems: Diagnostic) -> DefinitionCheck:
-    return DefinitionCheck(written, None, False, problems, ())
+    return DefinitionCheck(written, None, False, problems, (), written=written)
 
 
 def to_diagnostic(error: SegmentError, text: str | None) -> Diagnostic:

@@ -48,9 +48,10 @@ async def compile_definition(
     problems = list(check.diagnostics) + await reference_problems(deps, check, segment_id)
     if kind is SegmentType.COMPOUND and check.valid and not check.references:
         problems.append(Diagnostic(code="COMPOUND_NEEDS_SEGMENTS", message="no segment used"))
+    kept = check.refused(tuple(problems)) if problems else check
     return NewDefinition(
-        text=check.text, json=check.json, valid=check.valid and not problems,
-        diagnostics=tuple(problems), references=check.references,
+        text=kept.text, json=check.json, valid=kept.valid,
+        diagnostics=kept.diagnostics, references=check.references,
     )  # fmt: skip
 
 

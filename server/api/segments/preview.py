@@ -74,7 +74,7 @@ async def compile_preview(
     )  # fmt: skip
     problems = await reference_problems(deps, check, None)
     if problems:
-        check = DefinitionCheck(check.text, None, False, tuple(problems), check.references)
+        check = check.refused(tuple(problems))
     if not estimate or check.compiled is None or not check.valid:
         return Preview(check, None)
     return Preview(check, await estimate_size(deps, check.compiled))
